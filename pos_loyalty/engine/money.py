@@ -1,0 +1,82 @@
+"""Money as integer minor units: exact parsing, half-up rounding, formatting at the edge."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+_AMOUNT = re.compile(r"^([+-]?)(\d+)(?:\.(\d*))?$")
+_NUMBER = re.compile(r"^([+-]?)(\d+)(?:\.(\d+))?$")
+
+
+class AmountError(ValueError):
+    """Text that is not an exact amount of the currency."""
+
+
+def parse_amount(text: str, decimals: int = 2) -> int:
+    """Parse decimal text such as ``"324.27"`` into minor units, refusing extra decimals.
+
+    No float ever touches the value: ``"0.1"`` is exactly 10 cents.
+    """
+    if not isinstance(text, str):
+        raise AmountError(f"expected an amount as text, got {type(text).__name__}")
+    match = _AMOUNT.match(text.strip().replace("_", ""))
+    if not match:
+        raise AmountError(f"{text!r} is not an amount")
+    sign, whole, frac = match.groups()
+    frac = frac or ""
+    if len(frac) > decimals:
+        raise AmountError(f"{text!r} has more than {decimals} decimals")
+    minor = int(whole) * 10**decimals + int((frac + "0" * decimals)[:decimals] or 0)
+    return -minor if sign == "-" else minor
+
+
+def parse_number(text: str) -> Fraction:
+    """Parse a decimal such as ``"12.5"`` exactly (percentages, multipliers)."""
+    match = _NUMBER.match(str(text).strip())
+    if not match:
+        raise AmountError(f"{text!r} is not a decimal number")
+    sign, whole, frac = match.groups()
+    value = Fraction(int(whole + (frac or "")), 10 ** len(frac or ""))
+    return -value if sign == "-" else value
+
+
+def round_half_up(value: Fraction) -> int:
+    """Round to the nearest integer, halves away from zero (the shop's rounding)."""
+    if value >= 0:
+        return int(value + Fraction(1, 2))
+    return -int(-value + Fraction(1, 2))
+
+
+def percent_of(amount: int, percent: Fraction) -> int:
+    """``percent`` % of ``amount`` minor units, rounded half-up to the minor unit."""
+    return round_half_up(Fraction(amount) * percent / 100)
+
+
+def share(total: int, part: int, whole: int) -> int:
+    """The part/whole share of ``total``, rounded half-up; shares of all parts sum to total."""
+    if whole <= 0:
+        raise ValueError("whole must be positive")
+    return round_half_up(Fraction(total * part, whole))
+
+
+def format_amount(minor: int, decimals: int = 2) -> str:
+    """Format minor units as decimal text: ``32427 -> "324.27"``."""
+    sign = "-" if minor < 0 else ""
+    minor = abs(minor)
+    if decimals == 0:
+        return f"{sign}{minor}"
+    whole, frac = divmod(minor, 10**decimals)
+    return f"{sign}{whole}.{frac:0{decimals}d}"
+
+
+def format_number(value: Fraction) -> str:
+    """Format an exact decimal fraction without trailing zeros: ``Fraction(25, 2) -> "12.5"``."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    for places in range(1, 7):
+        scaled = value * 10**places
+        if scaled.denominator == 1:
+            text = format_amount(scaled.numerator, places)
+            return text
+    return format_amount(round_half_up(value * 10**6), 6).rstrip("0")

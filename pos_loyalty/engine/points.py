@@ -1,0 +1,151 @@
+"""Points: lots that expire, spent soonest-expiring first, earned on what was actually paid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from math import floor
+
+from .facts import PointMovement
+from .program import PointsRules
+
+_NEVER = datetime.max
+
+
+@dataclass(slots=True)
+class Lot:
+    """Points that arrived together and expire together."""
+
+    lot_id: int
+    expires_at: datetime | None
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointsBook:
+    """The state of a member's points at an instant."""
+
+    balance: int
+    """Unexpired points minus any unpaid debt; negative after a large claw-back."""
+    lots: tuple[Lot, ...]
+    debt: int
+    expired_unrecorded: tuple[tuple[int, int], ...]
+    """(lot id, points) of lots expired by the instant with no ``expire`` row yet."""
+
+
+def _sort_key(lot: Lot) -> tuple[datetime, int]:
+    return (lot.expires_at or _NEVER, lot.lot_id)
+
+
+def points_book(movements: tuple[PointMovement, ...], as_of: datetime) -> PointsBook:
+    """Replay the audit trail up to ``as_of`` into lots, a debt and a balance."""
+    lots: dict[int, Lot] = {}
+    debt = 0
+    for move in movements:
+        if move.ts > as_of:
+            break
+        if move.kind == "expire":
+            lot = lots.get(move.lot_id) if move.lot_id is not None else None
+            if lot is not None:
+                lot.remaining = max(0, lot.remaining + move.points)
+            continue
+        if move.points > 0:
+            paid_off = min(debt, move.points)
+            debt -= paid_off
+            lots[move.movement_id] = Lot(move.movement_id, move.expires_at, move.points - paid_off)
+        elif move.points < 0:
+            debt += _consume(lots, -move.points, move.ts)
+    live = [lot for lot in lots.values() if lot.remaining > 0 and (lot.expires_at is None or lot.expires_at > as_of)]
+    expired = tuple(
+        (lot.lot_id, lot.remaining)
+        for lot in sorted(lots.values(), key=_sort_key)
+        if lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= as_of
+    )
+    balance = sum(lot.remaining for lot in live) - debt
+    return PointsBook(balance, tuple(sorted(live, key=_sort_key)), debt, expired)
+
+
+def _consume(lots: dict[int, Lot], points: int, at: datetime) -> int:
+    """Take ``points`` from unexpired lots, soonest-expiring first; return what could not be taken."""
+    for lot in sorted(lots.values(), key=_sort_key):
+        if points == 0:
+            break
+        if lot.remaining <= 0 or (lot.expires_at is not None and lot.expires_at <= at):
+            continue
+        taken = min(lot.remaining, points)
+        lot.remaining -= taken
+        points -= taken
+    return points
+
+
+def expiring_soon(book: PointsBook, rules: PointsRules, as_of: datetime) -> tuple[tuple[int, datetime], ...]:
+    """(points, expires_at) of lots that expire within the warning period after ``as_of``."""
+    horizon = as_of + timedelta(days=rules.expiring_soon_days)
+    return tuple(
+        (lot.remaining, lot.expires_at)
+        for lot in book.lots
+        if lot.expires_at is not None and lot.expires_at <= horizon
+    )
+
+
+def expiry_for(rules: PointsRules, earned_at: datetime) -> datetime | None:
+    """When points earned at ``earned_at`` expire."""
+    return earned_at + timedelta(days=rules.expiry_days) if rules.expiry_days else None
+
+
+def period_multiplier(rules: PointsRules, at: datetime) -> Fraction:
+    """The product of the multipliers of every bonus period ``at`` falls in."""
+    multiplier = Fraction(1)
+    for period in rules.periods:
+        if period.start <= at.date() <= period.end:
+            multiplier *= period.multiplier
+    return multiplier
+
+
+def earn_for(rules: PointsRules, paid: int, decimals: int, multiplier: Fraction) -> int:
+    """Points earned on ``paid`` minor units, rounded down per sale."""
+    if paid <= 0:
+        return 0
+    return floor(Fraction(paid * rules.per_unit, 10**decimals) * multiplier)
+
+
+def redemption_value(rules: PointsRules, points: int, decimals: int) -> tuple[int, int]:
+    """(minor units, points actually used) for offering ``points``; never spends a point for nothing."""
+    if rules.redeem_points <= 0 or points <= 0:
+        return 0, 0
+    minor = points * 10**decimals // rules.redeem_points
+    used = -(-minor * rules.redeem_points // 10**decimals)
+    return minor, used
+
+
+def points_for_value(rules: PointsRules, minor: int, decimals: int) -> int:
+    """The points needed to pay ``minor`` units."""
+    return -(-minor * rules.redeem_points // 10**decimals)
+
+
+def clawback(base: int, bonus: int, paid: int, refunded_before: int, refunded_now: int) -> int:
+    """Points to take back for a refund, so that a full return takes back exactly what the sale gave.
+
+    What the sale has cost so far in points is ``base - floor(base * kept / paid)``, plus its bonus
+    once nothing is kept; a return claws back the growth of that cost.
+    """
+
+    def cost(refunded: int) -> int:
+        if paid <= 0:
+            return base + bonus if refunded > 0 else 0
+        kept = max(0, paid - refunded)
+        return base - base * kept // paid + (bonus if kept == 0 else 0)
+
+    return cost(refunded_before + refunded_now) - cost(refunded_before)
+
+
+def restore(redeemed: int, value_total: int, value_before: int, value_now: int) -> int:
+    """Redeemed points given back for returned units, in proportion to the points discount they carried."""
+    if redeemed <= 0 or value_total <= 0:
+        return 0
+
+    def given(value: int) -> int:
+        return redeemed * min(value, value_total) // value_total
+
+    return given(value_before + value_now) - given(value_before)

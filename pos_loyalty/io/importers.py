@@ -1,0 +1,239 @@
+"""Importing members, products, sales, memberships and codes: validate every row, write all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ..engine import Program
+from ..engine.money import AmountError, parse_amount, parse_number
+from ..ledger import write
+from ..ledger.imports import (
+    CodeRecord,
+    ImportCounts,
+    MemberRecord,
+    MembershipRecord,
+    ProductRecord,
+    RowError,
+    SaleLineRecord,
+    Saver,
+)
+from ..ledger.timestamps import TimestampError, parse_day, parse_ts
+from .readers import InputError, guess_format, read_rows
+
+KINDS = ("members", "products", "sales", "memberships", "codes")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns a kind of file has, and which must be there."""
+
+    columns: frozenset[str]
+    required: frozenset[str]
+
+
+LAYOUTS = {
+    "members": Layout(
+        frozenset({"member_id", "name", "email", "phone", "joined_at", "birthday"}), frozenset({"member_id"})
+    ),
+    "products": Layout(
+        frozenset({"product_id", "name", "category", "price", "valid_from"}), frozenset({"product_id", "price"})
+    ),
+    "sales": Layout(
+        frozenset(
+            {
+                "sale_id", "ts", "member_id", "product_id", "qty", "unit_price", "line_amount",
+                "kind", "original_sale_id", "discount_code",
+            }
+        ),
+        frozenset({"sale_id", "ts", "product_id"}),
+    ),
+    "memberships": Layout(frozenset({"member_id", "ts", "status"}), frozenset({"member_id", "ts", "status"})),
+    "codes": Layout(frozenset({"code", "percent"}), frozenset({"code", "percent"})),
+}
+
+
+class Fields:
+    """Typed access to one row's cells; every problem raises RowError naming the column."""
+
+    def __init__(self, row: dict, decimals: int):
+        self.row = row
+        self.decimals = decimals
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        value = self.row.get(key)
+        if value is None and required:
+            raise RowError(key, "is empty")
+        return value
+
+    def amount(self, key: str, required: bool = False) -> int | None:
+        value = self.text(key, required)
+        if value is None:
+            return None
+        try:
+            minor = parse_amount(value, self.decimals)
+        except AmountError as exc:
+            raise RowError(key, str(exc)) from None
+        if minor < 0:
+            raise RowError(key, f"{value!r} is negative")
+        return minor
+
+    def count(self, key: str, default: int) -> int:
+        value = self.text(key)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise RowError(key, f"{value!r} is not a whole number") from None
+        return number
+
+    def moment(self, key: str, required: bool = False):
+        value = self.text(key, required)
+        if value is None:
+            return None
+        try:
+            return parse_ts(value)
+        except TimestampError as exc:
+            raise RowError(key, str(exc)) from None
+
+    def day(self, key: str) -> str | None:
+        value = self.text(key)
+        if value is None:
+            return None
+        try:
+            return parse_day(value).isoformat()
+        except TimestampError as exc:
+            raise RowError(key, str(exc)) from None
+
+
+def member_record(f: Fields) -> MemberRecord:
+    return MemberRecord(
+        member_id=f.text("member_id", True),
+        name=f.text("name") or "",
+        email=f.text("email"),
+        phone=f.text("phone"),
+        joined_at=f.moment("joined_at"),
+        birthday=f.day("birthday"),
+    )
+
+
+def product_record(f: Fields) -> ProductRecord:
+    return ProductRecord(
+        product_id=f.text("product_id", True),
+        name=f.text("name") or f.text("product_id", True),
+        category=f.text("category"),
+        price=f.amount("price", True),
+        valid_from=f.moment("valid_from"),
+    )
+
+
+def membership_record(f: Fields) -> MembershipRecord:
+    return MembershipRecord(f.text("member_id", True), f.moment("ts", True), f.text("status", True))
+
+
+def code_record(f: Fields) -> CodeRecord:
+    text = f.text("percent", True)
+    try:
+        percent = parse_number(text)
+    except AmountError as exc:
+        raise RowError("percent", str(exc)) from None
+    return CodeRecord(f.text("code", True).upper(), percent)
+
+
+def sale_record(f: Fields) -> SaleLineRecord:
+    kind = (f.text("kind") or "sale").lower()
+    if kind not in ("sale", "return"):
+        raise RowError("kind", f"must be sale or return, not {kind!r}")
+    qty = f.count("qty", 1)
+    if qty < 1:
+        raise RowError("qty", f"must be at least 1 (a return is kind=return with a positive qty), not {qty}")
+    unit_price, line_amount = f.amount("unit_price"), f.amount("line_amount")
+    if unit_price is not None and line_amount is not None:
+        raise RowError("line_amount", "give unit_price or line_amount, not both")
+    original = f.text("original_sale_id")
+    if original is not None and kind != "return":
+        raise RowError("original_sale_id", "only a return references an original sale")
+    code = f.text("discount_code")
+    return SaleLineRecord(
+        sale_id=f.text("sale_id", True),
+        ts=f.moment("ts", True),
+        member_id=f.text("member_id"),
+        product_id=f.text("product_id", True),
+        qty=qty,
+        unit_price=unit_price,
+        line_amount=line_amount,
+        kind=kind,
+        original_sale_id=original,
+        discount_code=code.upper() if code else None,
+    )
+
+
+PARSERS: dict[str, Callable[[Fields], object]] = {
+    "members": member_record,
+    "products": product_record,
+    "memberships": membership_record,
+    "codes": code_record,
+    "sales": sale_record,
+}
+
+
+def import_file(db: Database, program: Program, kind: str, path: str | Path, fmt: str | None = None) -> ImportCounts:
+    """Import one file as one transaction: every row valid and written, or nothing written."""
+    if kind not in KINDS:
+        raise InputError(path, f"cannot import {kind!r} (expected one of: {', '.join(KINDS)})")
+    path = Path(path)
+    fmt = guess_format(path, fmt)
+    layout = LAYOUTS[kind]
+    rows = read_rows(path, fmt, set(layout.columns), set(layout.required))
+    with write(db):
+        saver = Saver(db, program)
+        if kind == "sales":
+            _save_sales(saver, path, rows, program.decimals)
+        else:
+            save = getattr(saver, kind.rstrip("s") if kind != "memberships" else "membership")
+            for number, row in rows:
+                saver.counts.read += 1
+                try:
+                    save(PARSERS[kind](Fields(row, program.decimals)))
+                except RowError as exc:
+                    raise InputError(path, str(exc), number, exc.field) from None
+        if saver.counts.read == 0:
+            raise InputError(path, "has no rows to import")
+        saver.refresh_summaries()
+    return saver.counts
+
+
+def _save_sales(saver: Saver, path: Path, rows: Iterator[tuple[int, dict]], decimals: int) -> None:
+    """Sales are their consecutive lines with one sale id; each is saved as a whole."""
+    pending: list[SaleLineRecord] = []
+    first_row = 0
+    done: set[str] = set()
+
+    def flush() -> None:
+        if not pending:
+            return
+        try:
+            saver.sale(pending)
+        except RowError as exc:
+            raise InputError(path, str(exc), first_row, exc.field) from None
+        done.add(pending[0].sale_id)
+        pending.clear()
+
+    for number, row in rows:
+        saver.counts.read += 1
+        try:
+            record = sale_record(Fields(row, decimals))
+        except RowError as exc:
+            raise InputError(path, str(exc), number, exc.field) from None
+        if pending and record.sale_id != pending[0].sale_id:
+            flush()
+        if not pending:
+            if record.sale_id in done:
+                raise InputError(path, f"the lines of sale {record.sale_id} must be next to each other", number, "sale_id")
+            first_row = number
+        pending.append(record)
+    flush()

@@ -1,0 +1,145 @@
+"""Reading rows from csv, json and jsonl files, with problems reported as file, row and field."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+FORMATS = ("csv", "json", "jsonl")
+
+
+class InputError(Exception):
+    """A user's file is wrong: one clear line naming the file, row and field."""
+
+    def __init__(self, path: str | Path, message: str, row: int | None = None, field: str | None = None):
+        self.path, self.row, self.field = str(path), row, field
+        where = [self.path]
+        if row is not None:
+            where.append(f"row {row}")
+        if field:
+            where.append(field)
+        super().__init__(": ".join(where + [message]))
+
+
+def guess_format(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in FORMATS:
+        return suffix
+    if suffix == "ndjson":
+        return "jsonl"
+    return "csv"
+
+
+def open_text(path: Path) -> io.TextIOBase:
+    """Open a text file, UTF-8 (with or without BOM) or else Latin-1; refuse binary and empty files."""
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a file")
+    with path.open("rb") as raw:
+        head = raw.read(65536)
+    if not head.strip():
+        raise InputError(path, "is empty")
+    if b"\x00" in head:
+        raise InputError(path, "is not a text file (it holds binary data)")
+    encoding = "utf-8-sig"
+    try:
+        with path.open("r", encoding=encoding) as probe:
+            for _ in probe:
+                pass
+    except UnicodeDecodeError:
+        encoding = "latin-1"
+    return path.open("r", encoding=encoding, newline="")
+
+
+def read_rows(path: Path, fmt: str, columns: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
+    """Yield (row number, {column: text or None}) for each record; empty cells become None."""
+    if fmt == "csv":
+        yield from _csv_rows(path, columns, required)
+    elif fmt == "json":
+        yield from _json_rows(path, columns, required)
+    elif fmt == "jsonl":
+        yield from _jsonl_rows(path, columns, required)
+    else:
+        raise InputError(path, f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+
+
+def _csv_rows(path: Path, columns: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
+    with open_text(path) as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError(path, "is empty") from None
+        except csv.Error as exc:
+            raise InputError(path, f"is not valid CSV: {exc}", 1) from None
+        header = [h.strip() for h in header]
+        _check_columns(path, header, columns, required, 1)
+        try:
+            for values in reader:
+                row = reader.line_num
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) != len(header):
+                    raise InputError(path, f"has {len(values)} fields, the header has {len(header)}", row)
+                yield row, {k: (v.strip() or None) for k, v in zip(header, values)}
+        except csv.Error as exc:
+            raise InputError(path, f"is not valid CSV: {exc}", reader.line_num) from None
+
+
+def _check_columns(path: Path, header: list[str], columns: set[str], required: set[str], row: int | None) -> None:
+    if len(set(header)) != len(header):
+        raise InputError(path, "the header names a column twice", row)
+    unknown = [h for h in header if h not in columns]
+    if unknown:
+        raise InputError(path, f"unknown column (expected: {', '.join(sorted(columns))})", row, unknown[0])
+    missing = sorted(required - set(header))
+    if missing:
+        raise InputError(path, "column is missing", row, missing[0])
+
+
+def _record(path: Path, row: int, obj, columns: set[str], required: set[str]) -> dict:
+    if not isinstance(obj, dict):
+        raise InputError(path, f"expected an object with fields, got {type(obj).__name__}", row)
+    _check_columns(path, list(obj), columns, required, row)
+    out = {}
+    for key, value in obj.items():
+        if value is None or value == "":
+            out[key] = None
+        elif isinstance(value, bool) or isinstance(value, (list, dict)):
+            raise InputError(path, f"expected text or a number, got {json.dumps(value)[:30]}", row, key)
+        else:
+            out[key] = str(value).strip() or None
+    return out
+
+
+def _json_rows(path: Path, columns: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
+    with open_text(path) as handle:
+        try:
+            data = json.load(handle, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, f"is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    if isinstance(data, dict) and len(data) == 1 and isinstance(next(iter(data.values())), list):
+        data = next(iter(data.values()))
+    if not isinstance(data, list):
+        raise InputError(path, "expected a JSON list of objects")
+    for index, obj in enumerate(data, start=1):
+        yield index, _record(path, index, obj, columns, required)
+
+
+def _jsonl_rows(path: Path, columns: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
+    with open_text(path) as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text, parse_float=Decimal)
+            except json.JSONDecodeError as exc:
+                raise InputError(path, f"is not valid JSON: {exc.msg}", number) from None
+            yield number, _record(path, number, obj, columns, required)

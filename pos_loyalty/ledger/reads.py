@@ -1,0 +1,228 @@
+"""Reads that return engine objects: a member's facts, the catalogue at an instant, a sale to return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from ..engine import Discount, MemberFacts, MembershipChange, PointMovement, Product, Program, PurchaseLine
+from ..engine.program import program_from_toml
+from .connection import LedgerError
+from .timestamps import parse_day, parse_ts, ts_text
+
+PROGRAM_KEY = "program_toml"
+
+
+def load_program(db: Database) -> Program:
+    """The programme this ledger runs, as set by ``init``."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [PROGRAM_KEY]).fetchone()
+    if row is None:
+        raise LedgerError("this ledger has no programme yet: run `pos-loyalty init --program FILE`")
+    return program_from_toml(row[0], source="the ledger's programme")
+
+
+def load_catalogue(db: Database, at: datetime, product_ids: list[str] | None = None) -> dict[str, Product]:
+    """Products with the price in force at ``at`` (the latest price that started at or before it)."""
+    sql = """
+        SELECT p.product_id, p.name, p.category,
+               (SELECT price FROM prices r
+                 WHERE r.product_id = p.product_id AND r.valid_from <= :at
+                 ORDER BY r.valid_from DESC LIMIT 1) AS price
+          FROM products p
+    """
+    params: dict = {"at": ts_text(at)}
+    if product_ids is not None:
+        ids = sorted(set(product_ids))
+        sql += f" WHERE p.product_id IN ({', '.join(f':p{i}' for i in range(len(ids)))})"
+        params.update({f"p{i}": pid for i, pid in enumerate(ids)})
+    return {
+        pid: Product(pid, name, category, price)
+        for pid, name, category, price in db.execute(sql, params).fetchall()
+        if price is not None
+    }
+
+
+def member_exists(db: Database, member_id: str) -> bool:
+    return db.execute("SELECT 1 FROM members WHERE member_id = ?", [member_id]).fetchone() is not None
+
+
+def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
+    """Everything the engine needs about one member, by indexed reads of their rows only."""
+    row = db.execute("SELECT name, birthday FROM members WHERE member_id = ?", [member_id]).fetchone()
+    if row is None:
+        return None
+    name, birthday = row
+    memberships = tuple(
+        MembershipChange(parse_ts(ts), status)
+        for ts, status in db.execute(
+            "SELECT ts, status FROM memberships WHERE member_id = ? ORDER BY ts, id", [member_id]
+        )
+    )
+    lines = tuple(
+        PurchaseLine(
+            sale_id,
+            line_no,
+            parse_ts(ts),
+            product_id,
+            category,
+            -qty if kind == "return" else qty,
+            -total if kind == "return" else total,
+            -free if kind == "return" else free,
+        )
+        for sale_id, line_no, ts, product_id, category, qty, total, free, kind in db.execute(
+            """
+            SELECT l.sale_id, l.line_no, l.ts, l.product_id, p.category, l.qty, l.total, l.free_units, s.kind
+              FROM sale_lines l
+              JOIN sales s ON s.sale_id = l.sale_id
+              JOIN products p ON p.product_id = l.product_id
+             WHERE l.member_id = ?
+             ORDER BY l.ts, l.sale_id, l.line_no
+            """,
+            [member_id],
+        )
+    )
+    points = tuple(
+        PointMovement(mid, parse_ts(ts), kind, pts, parse_ts(exp) if exp else None, lot)
+        for mid, ts, kind, pts, exp, lot in db.execute(
+            """
+            SELECT movement_id, ts, kind, points, expires_at, lot_id FROM point_movements
+             WHERE member_id = ? ORDER BY ts, movement_id
+            """,
+            [member_id],
+        )
+    )
+    sales_count = db.execute(
+        "SELECT count(*) FROM sales WHERE member_id = ? AND kind = 'sale'", [member_id]
+    ).fetchone()[0]
+    notified = db.execute(
+        """
+        SELECT max(json_extract(payload, '$.latest')) FROM outbox
+         WHERE member_id = ? AND kind = 'points_expiring'
+        """,
+        [member_id],
+    ).fetchone()[0]
+    birthday_years = frozenset(
+        int(ts[:4])
+        for (ts,) in db.execute(
+            "SELECT ts FROM point_movements WHERE member_id = ? AND kind = 'bonus' AND reason = 'birthday'",
+            [member_id],
+        )
+    )
+    return MemberFacts(
+        member_id=member_id,
+        name=name or "",
+        birthday=parse_day(birthday) if birthday else None,
+        memberships=memberships,
+        lines=lines,
+        points=points,
+        sales_count=sales_count,
+        notified_expiry=parse_ts(notified) if notified else None,
+        birthday_bonus_years=birthday_years,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SoldLine:
+    """A line of a recorded sale, with what has been returned of it so far."""
+
+    line_no: int
+    product_id: str
+    qty: int
+    unit_price: int
+    list_amount: int
+    free_units: int
+    total: int
+    discounts: tuple[Discount, ...]
+    returned_qty: int
+    refunded: int
+
+    @property
+    def returnable(self) -> int:
+        return self.qty - self.returned_qty
+
+    @property
+    def points_discount(self) -> int:
+        return sum(d.amount for d in self.discounts if d.reason == "points")
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRecord:
+    """A recorded sale or return as the ledger holds it."""
+
+    sale_id: str
+    ts: datetime
+    member_id: str | None
+    kind: str
+    original_sale_id: str | None
+    discount_code: str | None
+    subtotal: int
+    discount_total: int
+    total: int
+    points_earned: int
+    points_bonus: int
+    points_redeemed: int
+    source: str
+    lines: tuple[SoldLine, ...]
+
+    @property
+    def refunded(self) -> int:
+        return sum(line.refunded for line in self.lines)
+
+
+def load_sale(db: Database, sale_id: str) -> SaleRecord | None:
+    """A sale (or return) with its lines, discounts and what has been returned of each line."""
+    row = db.execute(
+        """
+        SELECT sale_id, ts, member_id, kind, original_sale_id, discount_code, subtotal, discount_total,
+               total, points_earned, points_bonus, points_redeemed, source
+          FROM sales WHERE sale_id = ?
+        """,
+        [sale_id],
+    ).fetchone()
+    if row is None:
+        return None
+    discounts: dict[int, list[Discount]] = {}
+    for line_no, reason, amount, detail in db.execute(
+        "SELECT line_no, reason, amount, detail FROM line_discounts WHERE sale_id = ? ORDER BY line_no, seq",
+        [sale_id],
+    ):
+        discounts.setdefault(line_no, []).append(Discount(reason, amount, detail or ""))
+    returned = {
+        line_no: (qty, refunded)
+        for line_no, qty, refunded in db.execute(
+            """
+            SELECT l.original_line_no, sum(l.qty), sum(l.total)
+              FROM sales r JOIN sale_lines l ON l.sale_id = r.sale_id
+             WHERE r.original_sale_id = ? AND r.kind = 'return'
+             GROUP BY l.original_line_no
+            """,
+            [sale_id],
+        )
+    }
+    lines = tuple(
+        SoldLine(
+            line_no,
+            product_id,
+            qty,
+            unit_price,
+            list_amount,
+            free,
+            total,
+            tuple(discounts.get(line_no, ())),
+            *returned.get(line_no, (0, 0)),
+        )
+        for line_no, product_id, qty, unit_price, list_amount, free, total in db.execute(
+            """
+            SELECT line_no, product_id, qty, unit_price, list_amount, free_units, total
+              FROM sale_lines WHERE sale_id = ? ORDER BY line_no
+            """,
+            [sale_id],
+        )
+    )
+    (sid, ts, member_id, kind, original, code, subtotal, discount_total, total, earned, bonus, redeemed, source) = row
+    return SaleRecord(
+        sid, parse_ts(ts), member_id, kind, original, code, subtotal, discount_total, total,
+        earned, bonus, redeemed, source, lines,
+    )

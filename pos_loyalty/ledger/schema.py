@@ -1,0 +1,208 @@
+"""The ledger's schema, created and upgraded by versioned sqlite-utils migrations."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("pos_loyalty")
+
+FACT_TABLES = (
+    "prices",
+    "memberships",
+    "sales",
+    "sale_lines",
+    "line_discounts",
+    "point_movements",
+    "code_redemptions",
+    "outbox",
+    "erasures",
+)
+"""Append-only tables: a correction is a new row, never an UPDATE or DELETE."""
+
+
+@migrations()
+def m001_ledger(db: Database) -> None:
+    """Reference data, facts, and the append-only guards."""
+    db["settings"].create({"key": str, "value": str}, pk="key", not_null={"value"}, strict=True)
+    db["members"].create(
+        {
+            "member_id": str,
+            "name": str,
+            "email": str,
+            "phone": str,
+            "birthday": str,
+            "created_at": str,
+            "erased_at": str,
+        },
+        pk="member_id",
+        not_null={"created_at"},
+        strict=True,
+    )
+    db["products"].create(
+        {"product_id": str, "name": str, "category": str},
+        pk="product_id",
+        not_null={"name"},
+        strict=True,
+    )
+    db["prices"].create(
+        {"product_id": str, "valid_from": str, "price": int},
+        pk=("product_id", "valid_from"),
+        foreign_keys=[("product_id", "products", "product_id")],
+        not_null={"price"},
+        strict=True,
+    )
+    db["memberships"].create(
+        {"id": int, "member_id": str, "ts": str, "status": str},
+        pk="id",
+        foreign_keys=[("member_id", "members", "member_id")],
+        not_null={"member_id", "ts", "status"},
+        strict=True,
+    )
+    db["memberships"].create_index(["member_id", "ts"])
+    db["sales"].create(
+        {
+            "sale_id": str,
+            "ts": str,
+            "member_id": str,
+            "kind": str,
+            "original_sale_id": str,
+            "discount_code": str,
+            "subtotal": int,
+            "discount_total": int,
+            "total": int,
+            "points_earned": int,
+            "points_bonus": int,
+            "points_redeemed": int,
+            "source": str,
+        },
+        pk="sale_id",
+        foreign_keys=[
+            ("member_id", "members", "member_id"),
+            ("original_sale_id", "sales", "sale_id"),
+        ],
+        not_null={"ts", "kind", "subtotal", "discount_total", "total", "source"},
+        defaults={"points_earned": 0, "points_bonus": 0, "points_redeemed": 0},
+        strict=True,
+    )
+    db["sales"].create_index(["member_id", "ts"])
+    db["sales"].create_index(["original_sale_id"])
+    db["sales"].create_index(["ts"])
+    db["sale_lines"].create(
+        {
+            "sale_id": str,
+            "line_no": int,
+            "member_id": str,
+            "ts": str,
+            "product_id": str,
+            "qty": int,
+            "unit_price": int,
+            "list_amount": int,
+            "free_units": int,
+            "total": int,
+            "original_line_no": int,
+        },
+        pk=("sale_id", "line_no"),
+        foreign_keys=[
+            ("sale_id", "sales", "sale_id"),
+            ("product_id", "products", "product_id"),
+        ],
+        not_null={"ts", "product_id", "qty", "unit_price", "list_amount", "free_units", "total"},
+        defaults={"free_units": 0},
+        strict=True,
+    )
+    db["sale_lines"].create_index(["member_id", "ts"])
+    db["line_discounts"].create(
+        {"sale_id": str, "line_no": int, "seq": int, "reason": str, "amount": int, "detail": str},
+        pk=("sale_id", "line_no", "seq"),
+        foreign_keys=[("sale_id", "sales", "sale_id")],
+        not_null={"reason", "amount"},
+        strict=True,
+    )
+    db["point_movements"].create(
+        {
+            "movement_id": int,
+            "member_id": str,
+            "ts": str,
+            "kind": str,
+            "points": int,
+            "expires_at": str,
+            "lot_id": int,
+            "sale_id": str,
+            "reason": str,
+        },
+        pk="movement_id",
+        foreign_keys=[
+            ("member_id", "members", "member_id"),
+            ("sale_id", "sales", "sale_id"),
+            ("lot_id", "point_movements", "movement_id"),
+        ],
+        not_null={"member_id", "ts", "kind", "points"},
+        strict=True,
+    )
+    db["point_movements"].create_index(["member_id", "ts"])
+    db["point_movements"].create_index(["sale_id"])
+    db["codes"].create(
+        {"code": str, "percent": str, "issued_at": str},
+        pk="code",
+        not_null={"percent", "issued_at"},
+        strict=True,
+    )
+    db["code_redemptions"].create(
+        {"code": str, "sale_id": str, "ts": str},
+        pk="code",
+        foreign_keys=[("code", "codes", "code"), ("sale_id", "sales", "sale_id")],
+        not_null={"sale_id", "ts"},
+        strict=True,
+    )
+    db["code_redemptions"].create_index(["sale_id"], unique=True)
+    db["outbox"].create(
+        {
+            "event_id": int,
+            "ts": str,
+            "member_id": str,
+            "kind": str,
+            "payload": str,
+            "cause_kind": str,
+            "cause_id": str,
+        },
+        pk="event_id",
+        foreign_keys=[("member_id", "members", "member_id")],
+        not_null={"ts", "kind", "payload"},
+        strict=True,
+    )
+    db["outbox"].create_index(["member_id", "kind"])
+    db["erasures"].create(
+        {"id": int, "member_id": str, "ts": str},
+        pk="id",
+        foreign_keys=[("member_id", "members", "member_id")],
+        not_null={"member_id", "ts"},
+        strict=True,
+    )
+    db["member_summary"].create(
+        {
+            "member_id": str,
+            "visits": int,
+            "last_visit": str,
+            "spend": int,
+            "refunds": int,
+            "points_net": int,
+        },
+        pk="member_id",
+        foreign_keys=[("member_id", "members", "member_id")],
+        not_null={"visits", "spend", "refunds", "points_net"},
+        strict=True,
+    )
+    for table in FACT_TABLES:
+        for action in ("UPDATE", "DELETE"):
+            db.execute(
+                f"""
+                CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table}
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END
+                """
+            )
+    db.execute(
+        """
+        CREATE TRIGGER members_no_delete BEFORE DELETE ON members
+        BEGIN SELECT RAISE(ABORT, 'members are erased, never deleted'); END
+        """
+    )

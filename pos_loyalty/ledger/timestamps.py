@@ -1,0 +1,36 @@
+"""Instants as the ledger stores them: ISO text to the second, shop-local, sortable as text."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+class TimestampError(ValueError):
+    """Text that is not an instant."""
+
+
+def ts_text(moment: datetime) -> str:
+    """``2026-03-02T09:05:00``: what the ledger stores."""
+    return moment.replace(microsecond=0).isoformat(timespec="seconds")
+
+
+def parse_ts(text: str) -> datetime:
+    """Read an instant from ISO text (a date alone means its midnight); timezones become local."""
+    raw = str(text).strip()
+    if not raw:
+        raise TimestampError("the time is empty")
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise TimestampError(f"{raw!r} is not a date or time (expected e.g. 2026-03-02T09:05:00)") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone().replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def parse_day(text: str) -> date:
+    """A calendar date such as a birthday."""
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise TimestampError(f"{text!r} is not a date (expected e.g. 1990-05-17)") from None

@@ -1,0 +1,639 @@
+"""Writes: each one transaction, append-only, with its points, events and cache rows together."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime
+from fractions import Fraction
+
+from sqlite_utils import Database
+
+from ..engine import (
+    Basket,
+    BasketLine,
+    CodeOffer,
+    Event,
+    MemberStatus,
+    Program,
+    Quote,
+    QuoteError,
+    QuoteLine,
+    expiry_event,
+    member_status,
+    quote,
+    status_events,
+)
+from ..engine.money import format_number, parse_number, share
+from ..engine.points import clawback, expiry_for, points_book, restore
+from .connection import LedgerError, write
+from .reads import PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_program, load_sale, member_exists
+from .timestamps import ts_text
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""No 0/O or 1/I: codes are read off scratch cards."""
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A checked-out sale as the cashier's receipt shows it."""
+
+    sale_id: str
+    at: datetime
+    member_id: str | None
+    quote: Quote
+    points_balance: int | None
+    replayed: bool = False
+    """True when this sale id had already been recorded: nothing new was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedLine:
+    product_id: str
+    qty: int
+    refund: int
+    original_line_no: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnReceipt:
+    """A recorded return: what went back, what was refunded, what it did to the member."""
+
+    return_id: str
+    sale_id: str
+    at: datetime
+    lines: tuple[ReturnedLine, ...]
+    points_clawed_back: int
+    points_restored: int
+    status_after: MemberStatus | None
+
+    @property
+    def refund_total(self) -> int:
+        return sum(line.refund for line in self.lines)
+
+
+def set_program(db: Database, program_text: str, source: str) -> Program:
+    """Store the programme a ledger runs (validated first)."""
+    from ..engine import program_from_toml
+
+    program = program_from_toml(program_text, source)
+    with write(db):
+        db["settings"].upsert({"key": PROGRAM_KEY, "value": program_text}, pk="key")
+        db["settings"].upsert({"key": "program_name", "value": program.name}, pk="key")
+    return program
+
+
+# -- checkout -------------------------------------------------------------------------------
+
+
+def new_sale_id() -> str:
+    """An id chosen when the basket opens, so a retried checkout cannot post twice."""
+    return "S" + secrets.token_hex(8).upper()
+
+
+def record_sale(
+    db: Database,
+    program: Program,
+    basket: Basket,
+    at: datetime,
+    sale_id: str,
+    code: str | None = None,
+) -> Receipt:
+    """Check out ``basket`` as one transaction; the same ``sale_id`` twice records one sale."""
+    with write(db):
+        existing = load_sale(db, sale_id)
+        if existing is not None:
+            return _replayed(db, program, existing, basket)
+        facts = None
+        if basket.member_id is not None:
+            facts = load_member_facts(db, basket.member_id)
+            if facts is None:
+                raise LedgerError(f"unknown member {basket.member_id!r}")
+        if code:
+            basket = replace(basket, code=_usable_code(db, code))
+        catalogue = load_catalogue(db, at, [line.product_id for line in basket.lines])
+        try:
+            priced = quote(program, facts, basket, catalogue, at)
+        except QuoteError as exc:
+            raise LedgerError(str(exc)) from None
+        _insert_sale(db, sale_id, at, basket, priced)
+        if facts is not None and priced.status_after is not None:
+            _write_points(db, program, basket.member_id, sale_id, at, priced)
+            events = list(priced.events)
+            warning = expiry_event(priced.status_after, facts.notified_expiry)
+            if warning is not None:
+                events.append(warning)
+            _write_events(db, at, events, "sale", sale_id)
+            _bump_summary(db, basket.member_id, at, visits=1, spend=priced.total)
+        balance = priced.status_after.points.balance if priced.status_after and priced.status_after.points else None
+    return Receipt(sale_id, at, basket.member_id, priced, balance)
+
+
+def _usable_code(db: Database, code: str) -> CodeOffer:
+    row = db.execute("SELECT code, percent FROM codes WHERE code = ?", [code.strip().upper()]).fetchone()
+    if row is None:
+        raise LedgerError(f"unknown discount code {code!r}")
+    used = db.execute("SELECT sale_id FROM code_redemptions WHERE code = ?", [row[0]]).fetchone()
+    if used is not None:
+        raise LedgerError(f"discount code {row[0]} was already used (sale {used[0]})")
+    return CodeOffer(row[0], parse_number(row[1]))
+
+
+def _insert_sale(db: Database, sale_id: str, at: datetime, basket: Basket, priced: Quote) -> None:
+    ts = ts_text(at)
+    db["sales"].insert(
+        {
+            "sale_id": sale_id,
+            "ts": ts,
+            "member_id": basket.member_id,
+            "kind": "sale",
+            "original_sale_id": None,
+            "discount_code": basket.code.code if basket.code else None,
+            "subtotal": priced.subtotal,
+            "discount_total": priced.discount_total,
+            "total": priced.total,
+            "points_earned": priced.points_earned,
+            "points_bonus": priced.points_bonus,
+            "points_redeemed": priced.points_redeemed,
+            "source": "till",
+        }
+    )
+    _insert_lines(db, sale_id, ts, basket.member_id, priced.lines)
+    if basket.code is not None:
+        db["code_redemptions"].insert({"code": basket.code.code, "sale_id": sale_id, "ts": ts})
+
+
+def _insert_lines(db: Database, sale_id: str, ts: str, member_id: str | None, lines) -> None:
+    db["sale_lines"].insert_all(
+        {
+            "sale_id": sale_id,
+            "line_no": line_no,
+            "member_id": member_id,
+            "ts": ts,
+            "product_id": line.product_id,
+            "qty": line.qty,
+            "unit_price": line.unit_price,
+            "list_amount": line.subtotal,
+            "free_units": line.free_units,
+            "total": line.total,
+            "original_line_no": None,
+        }
+        for line_no, line in enumerate(lines, start=1)
+    )
+    db["line_discounts"].insert_all(
+        {
+            "sale_id": sale_id,
+            "line_no": line_no,
+            "seq": seq,
+            "reason": discount.reason,
+            "amount": discount.amount,
+            "detail": discount.detail,
+        }
+        for line_no, line in enumerate(lines, start=1)
+        for seq, discount in enumerate(line.discounts, start=1)
+    )
+
+
+def _write_points(db: Database, program: Program, member_id: str, sale_id: str, at: datetime, priced: Quote) -> None:
+    rules = program.points
+    if rules is None:
+        return
+    expire_lapsed(db, program, member_id, at)
+    expires = ts_text(e) if (e := expiry_for(rules, at)) else None
+    rows = []
+    if priced.points_redeemed:
+        rows.append(("redeem", -priced.points_redeemed, None, None))
+    if priced.points_earned:
+        rows.append(("earn", priced.points_earned, expires, None))
+    for reason, points in priced.bonus_reasons:
+        rows.append(("bonus", points, expires, reason))
+    _insert_movements(db, member_id, at, rows, sale_id)
+
+
+def _insert_movements(db: Database, member_id: str, at: datetime, rows, sale_id: str | None = None) -> None:
+    if not rows:
+        return
+    db["point_movements"].insert_all(
+        {
+            "member_id": member_id,
+            "ts": ts_text(at),
+            "kind": kind,
+            "points": points,
+            "expires_at": expires,
+            "sale_id": sale_id,
+            "reason": reason,
+        }
+        for kind, points, expires, reason in rows
+    )
+    _bump_summary(db, member_id, None, points=sum(points for _, points, _, _ in rows))
+
+
+def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime) -> int:
+    """Write ``expire`` rows for lots that lapsed by ``at``, each dated when it lapsed."""
+    if program.points is None:
+        return 0
+    facts = load_member_facts(db, member_id)
+    book = points_book(facts.points, at)
+    expires = {m.movement_id: m.expires_at for m in facts.points}
+    total = 0
+    for lot_id, points in book.expired_unrecorded:
+        db["point_movements"].insert(
+            {
+                "member_id": member_id,
+                "ts": ts_text(expires[lot_id]),
+                "kind": "expire",
+                "points": -points,
+                "lot_id": lot_id,
+            }
+        )
+        total += points
+    if total:
+        _bump_summary(db, member_id, None, points=-total)
+    return total
+
+
+def _write_events(db: Database, at: datetime, events: list[Event], cause_kind: str, cause_id: str) -> None:
+    db["outbox"].insert_all(
+        {
+            "ts": ts_text(at),
+            "member_id": event.member_id,
+            "kind": event.kind,
+            "payload": json.dumps(event.payload, sort_keys=True),
+            "cause_kind": cause_kind,
+            "cause_id": cause_id,
+        }
+        for event in events
+    )
+
+
+def _bump_summary(
+    db: Database, member_id: str, at: datetime | None, *, visits: int = 0, spend: int = 0, refunds: int = 0, points: int = 0
+) -> None:
+    """Keep the per-member running totals (a cache ``verify`` rebuilds and compares)."""
+    db.execute(
+        """
+        INSERT INTO member_summary (member_id, visits, last_visit, spend, refunds, points_net)
+        VALUES (:m, :v, :at, :s, :r, :p)
+        ON CONFLICT (member_id) DO UPDATE SET
+            visits = visits + :v,
+            last_visit = CASE WHEN :at IS NOT NULL AND (last_visit IS NULL OR :at > last_visit)
+                              THEN :at ELSE last_visit END,
+            spend = spend + :s,
+            refunds = refunds + :r,
+            points_net = points_net + :p
+        """,
+        {"m": member_id, "v": visits, "at": ts_text(at) if at else None, "s": spend, "r": refunds, "p": points},
+    )
+
+
+def _replayed(db: Database, program: Program, sale: SaleRecord, basket: Basket) -> Receipt:
+    """The receipt of a sale already recorded under this id, if the retry is the same basket."""
+    wanted = Counter()
+    for line in basket.lines:
+        wanted[line.product_id] += line.qty
+    recorded = Counter()
+    for line in sale.lines:
+        recorded[line.product_id] += line.qty
+    if sale.kind != "sale" or sale.member_id != basket.member_id or wanted != recorded:
+        raise LedgerError(f"sale id {sale.sale_id} is already used by a different sale; nothing was written")
+    return receipt_for(db, program, sale)
+
+
+
+def receipt_for(db: Database, program: Program, sale: SaleRecord) -> Receipt:
+    """Rebuild the receipt of a recorded sale from the ledger."""
+    catalogue = load_catalogue(db, sale.ts, [line.product_id for line in sale.lines])
+    lines = tuple(
+        QuoteLine(
+            line.product_id,
+            catalogue[line.product_id].name if line.product_id in catalogue else line.product_id,
+            catalogue[line.product_id].category if line.product_id in catalogue else None,
+            line.qty,
+            line.unit_price,
+            line.discounts,
+            line.free_units,
+        )
+        for line in sale.lines
+    )
+    status = None
+    balance = None
+    if sale.member_id is not None:
+        facts = load_member_facts(db, sale.member_id)
+        status = member_status(program, facts, sale.ts)
+        balance = status.points.balance if status.points else None
+    rebuilt = Quote(
+        lines,
+        points_earned=sale.points_earned,
+        points_bonus=sale.points_bonus,
+        points_redeemed=sale.points_redeemed,
+        status_after=status,
+    )
+    return Receipt(sale.sale_id, sale.ts, sale.member_id, rebuilt, balance, replayed=True)
+
+
+# -- returns --------------------------------------------------------------------------------
+
+
+def record_return(
+    db: Database,
+    program: Program,
+    sale_id: str,
+    items: list[BasketLine],
+    at: datetime,
+    return_id: str | None = None,
+) -> ReturnReceipt:
+    """Return units of a recorded sale: refund what was paid, take back stamps and points."""
+    if not items:
+        raise LedgerError("name at least one item to return")
+    with write(db):
+        if return_id is not None:
+            existing = load_sale(db, return_id)
+            if existing is not None:
+                if existing.kind != "return" or existing.original_sale_id != sale_id:
+                    raise LedgerError(f"return id {return_id} is already used; nothing was written")
+                return _return_receipt(db, program, existing)
+        sale = load_sale(db, sale_id)
+        if sale is None:
+            raise LedgerError(f"unknown sale {sale_id!r}")
+        if sale.kind != "sale":
+            raise LedgerError(f"{sale_id} is a return, not a sale")
+        if at < sale.ts:
+            raise LedgerError(f"a return cannot be dated before its sale ({ts_text(sale.ts)})")
+        taken = _allocate_return(sale, items)
+        returned = []
+        for line, qty in taken:
+            refund = share(line.total, line.returned_qty + qty, line.qty) - share(line.total, line.returned_qty, line.qty)
+            returned.append((line, qty, refund))
+        return_id = return_id or _next_return_id(db, sale_id)
+        before = None
+        if sale.member_id is not None:
+            before = member_status(program, load_member_facts(db, sale.member_id), at)
+        _insert_return(db, sale, return_id, at, returned)
+        receipt = ReturnReceipt(
+            return_id,
+            sale_id,
+            at,
+            tuple(ReturnedLine(line.product_id, qty, refund, line.line_no) for line, qty, refund in returned),
+            0,
+            0,
+            None,
+        )
+        if sale.member_id is None:
+            return receipt
+        clawed, restored = _return_points(db, program, sale, returned, return_id, at)
+        after = member_status(program, load_member_facts(db, sale.member_id), at)
+        _write_events(db, at, list(status_events(before, after)), "return", return_id)
+        _bump_summary(db, sale.member_id, None, refunds=receipt.refund_total)
+    return replace(receipt, points_clawed_back=clawed, points_restored=restored, status_after=after)
+
+
+def _allocate_return(sale: SaleRecord, items: list[BasketLine]) -> list[tuple]:
+    """Map ``product:qty`` items onto the sale's lines, paid units first, refusing more than is left."""
+    left = {line.line_no: line.returnable for line in sale.lines}
+    taken: dict[int, int] = {}
+    for item in items:
+        if item.qty < 1:
+            raise LedgerError(f"{item.product_id}: quantity to return must be at least 1")
+        candidates = [line for line in sale.lines if line.product_id == item.product_id]
+        if not candidates:
+            raise LedgerError(f"sale {sale.sale_id} has no {item.product_id!r}")
+        need = item.qty
+        for line in sorted(candidates, key=lambda l: (l.free_units > 0, l.line_no)):
+            take = min(need, left[line.line_no])
+            if take:
+                left[line.line_no] -= take
+                taken[line.line_no] = taken.get(line.line_no, 0) + take
+                need -= take
+        if need:
+            available = sum(line.returnable for line in candidates)
+            raise LedgerError(
+                f"cannot return {item.qty} x {item.product_id} from sale {sale.sale_id}: "
+                f"{available} bought and not yet returned"
+            )
+    by_no = {line.line_no: line for line in sale.lines}
+    return [(by_no[no], qty) for no, qty in sorted(taken.items())]
+
+
+def _next_return_id(db: Database, sale_id: str) -> str:
+    count = db.execute("SELECT count(*) FROM sales WHERE original_sale_id = ?", [sale_id]).fetchone()[0]
+    return f"{sale_id}-R{count + 1}"
+
+
+def _insert_return(db: Database, sale: SaleRecord, return_id: str, at: datetime, returned) -> None:
+    ts = ts_text(at)
+    subtotal = sum(
+        share(line.list_amount, line.returned_qty + qty, line.qty) - share(line.list_amount, line.returned_qty, line.qty)
+        for line, qty, _ in returned
+    )
+    refund = sum(r for _, _, r in returned)
+    db["sales"].insert(
+        {
+            "sale_id": return_id,
+            "ts": ts,
+            "member_id": sale.member_id,
+            "kind": "return",
+            "original_sale_id": sale.sale_id,
+            "discount_code": None,
+            "subtotal": subtotal,
+            "discount_total": subtotal - refund,
+            "total": refund,
+            "source": "till",
+        }
+    )
+    db["sale_lines"].insert_all(
+        {
+            "sale_id": return_id,
+            "line_no": line_no,
+            "member_id": sale.member_id,
+            "ts": ts,
+            "product_id": line.product_id,
+            "qty": qty,
+            "unit_price": line.unit_price,
+            "list_amount": share(line.list_amount, line.returned_qty + qty, line.qty)
+            - share(line.list_amount, line.returned_qty, line.qty),
+            "free_units": qty if line.free_units else 0,
+            "total": refund_amount,
+            "original_line_no": line.line_no,
+        }
+        for line_no, (line, qty, refund_amount) in enumerate(returned, start=1)
+    )
+
+
+def _return_points(db: Database, program: Program, sale: SaleRecord, returned, return_id: str, at: datetime):
+    """Claw back what the returned units earned; give back points they were paid with."""
+    rules = program.points
+    if rules is None:
+        return 0, 0
+    refund = sum(r for _, _, r in returned)
+    refunded_before = sale.refunded
+    clawed = clawback(sale.points_earned, sale.points_bonus, sale.total, refunded_before, refund)
+    value_total = sum(line.points_discount for line in sale.lines)
+    value_before = sum(
+        share(line.points_discount, line.returned_qty, line.qty) for line in sale.lines
+    )
+    value_now = sum(
+        share(line.points_discount, line.returned_qty + qty, line.qty)
+        - share(line.points_discount, line.returned_qty, line.qty)
+        for line, qty, _ in returned
+    )
+    restored = restore(sale.points_redeemed, value_total, value_before, value_now)
+    expire_lapsed(db, program, sale.member_id, at)
+    rows = []
+    if clawed:
+        rows.append(("clawback", -clawed, None, f"return {return_id}"))
+    if restored:
+        exp = expiry_for(rules, at)
+        rows.append(("restore", restored, ts_text(exp) if exp else None, f"return {return_id}"))
+    _insert_movements(db, sale.member_id, at, rows, return_id)
+    return clawed, restored
+
+
+def _return_receipt(db: Database, program: Program, record: SaleRecord) -> ReturnReceipt:
+    status = None
+    if record.member_id is not None:
+        status = member_status(program, load_member_facts(db, record.member_id), record.ts)
+    moves = db.execute(
+        "SELECT kind, sum(points) FROM point_movements WHERE sale_id = ? GROUP BY kind", [record.sale_id]
+    ).fetchall()
+    by_kind = dict(moves)
+    return ReturnReceipt(
+        record.sale_id,
+        record.original_sale_id or "",
+        record.ts,
+        tuple(ReturnedLine(l.product_id, l.qty, l.total, l.line_no) for l in record.lines),
+        -by_kind.get("clawback", 0),
+        by_kind.get("restore", 0),
+        status,
+    )
+
+
+# -- members ------------------------------------------------------------------------------
+
+
+def add_member(
+    db: Database,
+    program: Program,
+    member_id: str,
+    at: datetime,
+    *,
+    name: str = "",
+    email: str | None = None,
+    phone: str | None = None,
+    birthday: str | None = None,
+    join: bool = True,
+) -> None:
+    """Enrol a member: their details, their first join, and the sign-up bonus."""
+    member_id = member_id.strip()
+    if not member_id:
+        raise LedgerError("a member needs an id")
+    with write(db):
+        if member_exists(db, member_id):
+            raise LedgerError(f"member {member_id!r} already exists")
+        db["members"].insert(
+            {
+                "member_id": member_id,
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "birthday": birthday,
+                "created_at": ts_text(at),
+            }
+        )
+        if join:
+            change_membership(db, program, member_id, at, "active")
+
+
+def change_membership(db: Database, program: Program, member_id: str, at: datetime, status: str) -> None:
+    """Join, resign or rejoin; the first join earns the sign-up bonus."""
+    if status not in ("active", "resigned"):
+        raise LedgerError(f"membership status must be active or resigned, not {status!r}")
+    with write(db):
+        facts = load_member_facts(db, member_id)
+        if facts is None:
+            raise LedgerError(f"unknown member {member_id!r}")
+        if facts.memberships and facts.memberships[-1].ts > at:
+            raise LedgerError(f"{member_id}: a membership change cannot be dated before the last one")
+        active = facts.is_active(at)
+        if status == "active" and active:
+            raise LedgerError(f"{member_id} is already an active member")
+        if status == "resigned" and not active:
+            raise LedgerError(f"{member_id} is not an active member")
+        first_join = status == "active" and facts.first_join() is None
+        before = member_status(program, facts, at)
+        db["memberships"].insert({"member_id": member_id, "ts": ts_text(at), "status": status})
+        if first_join and program.points and program.points.signup_bonus:
+            exp = expiry_for(program.points, at)
+            rows = [("bonus", program.points.signup_bonus, ts_text(exp) if exp else None, "sign-up")]
+            _insert_movements(db, member_id, at, rows)
+        else:
+            _bump_summary(db, member_id, None)
+        after = member_status(program, load_member_facts(db, member_id), at)
+        kind = "joined" if first_join else ("rejoined" if status == "active" else "resigned")
+        _write_events(db, at, [Event(f"member_{kind}", member_id, {})] + list(status_events(before, after)), "membership", member_id)
+
+
+def adjust_points(db: Database, program: Program, member_id: str, points: int, reason: str, at: datetime) -> int:
+    """A manager's correction of a member's points, with the reason recorded; returns the new balance."""
+    if program.points is None:
+        raise LedgerError("this programme has no points")
+    if not reason.strip():
+        raise LedgerError("a points adjustment needs a reason")
+    if points == 0:
+        raise LedgerError("a points adjustment of 0 changes nothing")
+    with write(db):
+        if not member_exists(db, member_id):
+            raise LedgerError(f"unknown member {member_id!r}")
+        expire_lapsed(db, program, member_id, at)
+        exp = expiry_for(program.points, at) if points > 0 else None
+        _insert_movements(db, member_id, at, [("adjust", points, ts_text(exp) if exp else None, reason.strip())])
+        facts = load_member_facts(db, member_id)
+        return points_book(facts.points, at).balance
+
+
+# -- codes ------------------------------------------------------------------------------
+
+
+def issue_codes(
+    db: Database, count: int, at: datetime, *, max_percent: int = 50, step: int = 5, rng=None
+) -> list[tuple[str, Fraction]]:
+    """Issue ``count`` unique single-use codes worth a random percentage on a step up to the maximum."""
+    if not 1 <= max_percent <= 50:
+        raise LedgerError("the maximum percentage must be between 1 and 50")
+    if not 1 <= step <= max_percent:
+        raise LedgerError("the step must be between 1 and the maximum percentage")
+    if count < 1:
+        raise LedgerError("issue at least one code")
+    rng = rng or secrets.SystemRandom()
+    choices = list(range(step, max_percent + 1, step))
+    issued = []
+    with write(db):
+        while len(issued) < count:
+            percent = rng.choice(choices)
+            code = "".join(rng.choice(CODE_ALPHABET) for _ in range(7))
+            if db.execute("SELECT 1 FROM codes WHERE code = ?", [code]).fetchone():
+                continue
+            db["codes"].insert({"code": code, "percent": str(percent), "issued_at": ts_text(at)})
+            issued.append((code, Fraction(percent)))
+    return issued
+
+
+def percent_text(percent: Fraction) -> str:
+    return format_number(percent)
+
+
+def quote_for(db: Database, program: Program, basket: Basket, at: datetime, code: str | None = None) -> Quote:
+    """Price a basket without writing anything (what the counter shows as lines are added)."""
+    facts = None
+    if basket.member_id is not None:
+        facts = load_member_facts(db, basket.member_id)
+        if facts is None:
+            raise LedgerError(f"unknown member {basket.member_id!r}")
+    if code:
+        basket = replace(basket, code=_usable_code(db, code))
+    catalogue = load_catalogue(db, at, [line.product_id for line in basket.lines])
+    try:
+        return quote(program, facts, basket, catalogue, at)
+    except QuoteError as exc:
+        raise LedgerError(str(exc)) from None
