@@ -225,6 +225,12 @@ class _Reader:
             raise self.fail(path, "must be non-empty text")
         return value
 
+    def optional_text(self, data: dict, key: str, path: str) -> str:
+        value = data.get(key, "")
+        if not isinstance(value, str):
+            raise self.fail(path, "must be text")
+        return value
+
     def integer(self, data: dict, key: str, path: str, default: int | None = None, minimum: int = 0) -> int | None:
         value = data.get(key, default)
         if value is None:
@@ -308,7 +314,7 @@ class _Reader:
         cards = self.stamp_cards(data)
         return Program(
             name=name,
-            title=head.get("title", name) if isinstance(head.get("title", name), str) else name,
+            title=self.optional_text(head, "title", "program.title") or name,
             currency=currency,
             decimals=self.decimals,
             tiers=self.tiers(data, points),
@@ -421,7 +427,7 @@ class _Reader:
             promos.append(
                 Promotion(
                     name=name,
-                    description=raw.get("description", "") if isinstance(raw.get("description", ""), str) else "",
+                    description=self.optional_text(raw, "description", f"{path}.description"),
                     history=history,
                     basket=basket,
                     reward=self.reward(raw, path),
@@ -478,7 +484,7 @@ class _Reader:
             percent=self.number(section, "percent", f"{where}.percent", Fraction(0), MAX_PERCENT),
             products=self.names(section, "products", f"{where}.products"),
             categories=self.names(section, "categories", f"{where}.categories"),
-            message=section.get("message", "") if isinstance(section.get("message", ""), str) else "",
+            message=self.optional_text(section, "message", f"{where}.message"),
         )
         if kind == "percent" and reward.percent <= 0:
             raise self.fail(f"{where}.percent", "a percent reward needs a percent above 0")

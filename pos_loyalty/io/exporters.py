@@ -1,0 +1,136 @@
+"""Exporting members, products, sales and statuses as csv, json or jsonl, streamed row by row."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TextIO
+
+from sqlite_utils import Database
+
+from ..engine import Program, member_status
+from ..ledger import load_member_facts, ts_text
+from ..views import money, status_json
+
+EXPORTS = ("members", "products", "sales", "status")
+PERSONAL = ("email", "phone", "birthday")
+
+
+def member_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
+    """Members in the import layout; e-mail, phone and birthday only when asked for."""
+    for member_id, name, email, phone, birthday, joined in db.execute(
+        """
+        SELECT m.member_id, m.name, m.email, m.phone, m.birthday,
+               (SELECT min(ts) FROM memberships j WHERE j.member_id = m.member_id AND j.status = 'active')
+          FROM members m ORDER BY m.member_id
+        """
+    ):
+        row = {"member_id": member_id, "name": name, "joined_at": joined}
+        if personal:
+            row.update(email=email, phone=phone, birthday=birthday)
+        yield row
+
+
+def product_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
+    """Every price a product has had, in the import layout (so the file re-imports as it was)."""
+    for product_id, name, category, price, valid_from in db.execute(
+        """
+        SELECT p.product_id, p.name, p.category, r.price, r.valid_from
+          FROM products p JOIN prices r ON r.product_id = p.product_id
+         ORDER BY p.product_id, r.valid_from
+        """
+    ):
+        yield {
+            "product_id": product_id,
+            "name": name,
+            "category": category,
+            "price": money(program, price),
+            "valid_from": valid_from,
+        }
+
+
+def sale_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
+    """One row per sale line, with what was listed, discounted and paid."""
+    for row in db.execute(
+        """
+        SELECT s.sale_id, s.ts, s.member_id, l.product_id, l.qty, l.unit_price, l.list_amount,
+               l.list_amount - l.total, l.total, s.kind, s.original_sale_id, s.discount_code, s.source
+          FROM sales s JOIN sale_lines l ON l.sale_id = s.sale_id
+         WHERE s.ts <= ?
+         ORDER BY s.ts, s.sale_id, l.line_no
+        """,
+        [ts_text(as_of)],
+    ):
+        (sale_id, ts, member, product, qty, unit, listed, discount, total, kind, original, code, source) = row
+        yield {
+            "sale_id": sale_id,
+            "ts": ts,
+            "member_id": member,
+            "product_id": product,
+            "qty": qty,
+            "unit_price": money(program, unit),
+            "list_amount": money(program, listed),
+            "discount": money(program, discount),
+            "total": money(program, total),
+            "kind": kind,
+            "original_sale_id": original,
+            "discount_code": code,
+            "source": source,
+        }
+
+
+def status_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
+    """Every member's status as of an instant (nested as the ``status`` command prints it)."""
+    for (member_id,) in db.execute("SELECT member_id FROM members ORDER BY member_id"):
+        yield status_json(program, member_status(program, load_member_facts(db, member_id), as_of))
+
+
+def flatten_status(row: dict) -> dict:
+    """A status as one flat CSV row."""
+    tier = row["tier"] or {}
+    points = row["points"] or {}
+    flat = {
+        "member_id": row["member_id"],
+        "name": row["name"],
+        "active": "yes" if row["active"] else "no",
+        "tier": tier.get("name"),
+        "tier_rank": tier.get("rank"),
+        "tier_basis": tier.get("basis"),
+        "next_tier": tier.get("next"),
+        "to_next": tier.get("to_next"),
+        "promotions": " ".join(p["name"] for p in row["promotions"]),
+        "points_balance": points.get("balance"),
+    }
+    for card in row["stamp_cards"]:
+        flat[f"{card['name']}_stamps"] = card["count"]
+        flat[f"{card['name']}_next_free"] = "yes" if card["next_free"] else "no"
+    return flat
+
+
+ROWS = {"members": member_rows, "products": product_rows, "sales": sale_rows, "status": status_rows}
+
+
+def write_rows(rows: Iterable[dict], out: TextIO, fmt: str, flatten=None) -> int:
+    """Write rows as csv (header from the first row), a json list, or jsonl; returns the count."""
+    count = 0
+    if fmt == "json":
+        out.write("[")
+        for count, row in enumerate(rows, start=1):
+            out.write(("\n  " if count == 1 else ",\n  ") + json.dumps(row, ensure_ascii=False))
+        out.write("\n]\n" if count else "]\n")
+        return count
+    if fmt == "jsonl":
+        for count, row in enumerate(rows, start=1):
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return count
+    writer = None
+    for count, row in enumerate(rows, start=1):
+        if flatten is not None:
+            row = flatten(row)
+        if writer is None:
+            writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
+            writer.writeheader()
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return count
