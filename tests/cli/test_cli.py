@@ -1,0 +1,146 @@
+"""The CLI contract: commands, JSON keys, exit codes and one-line errors, through CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from typer.testing import CliRunner
+
+from pos_loyalty.cli import app
+from pos_loyalty.paths import FIXTURES, PROGRAMS
+
+runner = CliRunner()
+AT = "2026-03-03T10:00:00"
+
+
+def run(db: Path, *args: str, ok: bool = True):
+    result = runner.invoke(app, ["--db", str(db), *args])
+    if ok:
+        assert result.exit_code == 0, result.output + (result.stderr or "")
+    return result
+
+
+@pytest.fixture
+def shop(tmp_path) -> Path:
+    """A coffee-shop ledger with the recipe's rows, built through the CLI."""
+    db = tmp_path / "shop.db"
+    run(db, "init", "--program", str(PROGRAMS / "coffee_shop.toml"))
+    for kind in ("members", "products", "sales"):
+        run(db, "import", kind, str(FIXTURES / "coffee_shop" / f"{kind}.csv"))
+    return db
+
+
+def status_of(db: Path, member: str, as_of: str = AT) -> dict:
+    return json.loads(run(db, "status", member, "--as-of", as_of, "--json").stdout)
+
+
+def test_status_json_has_the_contract_keys(shop):
+    data = status_of(shop, "kris")
+    assert set(data) == {"member_id", "name", "active", "tier", "stamp_cards", "promotions", "points"}
+    assert set(data["tier"]) == {"name", "rank", "basis", "next", "to_next", "discount_percent", "perks"}
+    assert set(data["stamp_cards"][0]) == {"name", "count", "position", "buy", "next_free"}
+    # SPEC's golden figures, as the CLI prints them.
+    assert (data["tier"]["name"], data["tier"]["basis"]) == ("CLIMBING", "74.28")
+    assert data["stamp_cards"][0]["count"] == 13
+    assert [p["name"] for p in data["promotions"]] == ["loose_leaf"]
+
+
+def test_sell_applies_the_free_coffee_and_is_idempotent_by_id(shop):
+    first = json.loads(run(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "till-1", "--json").stdout)
+    assert set(first) >= {
+        "sale_id", "member_id", "lines", "subtotal", "discount_total", "total",
+        "points_earned", "points_redeemed", "status_after",
+    }
+    free = [line for line in first["lines"] if any(d["reason"] == "stamp" for d in line["discounts"])]
+    assert len(free) == 1 and free[0]["total"] == "0.00" and free[0]["qty"] == 1
+    again = json.loads(run(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "till-1", "--json").stdout)
+    assert again["total"] == first["total"] and again["replayed"] is True
+    assert status_of(shop, "yeva")["stamp_cards"][0]["count"] == 7
+
+
+def test_return_refunds_what_was_paid_and_gives_the_reward_back(shop):
+    sale = json.loads(run(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "s1", "--json").stdout)
+    paid = {line["total"] for line in sale["lines"]}
+    back = json.loads(run(shop, "return", "s1", "coffee:2", "--at", AT, "--json").stdout)
+    assert set(back) >= {"return_id", "sale_id", "lines", "refund_total", "status_after"}
+    assert back["refund_total"] == sale["total"]
+    assert {line["refund"] for line in back["lines"]} == paid
+    assert back["status_after"]["stamp_cards"][0]["next_free"] is True
+
+
+def test_anonymous_sale_counts_for_nobody(shop):
+    before = status_of(shop, "kris")
+    run(shop, "sell", "-", "coffee:3", "--at", AT)
+    assert status_of(shop, "kris") == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["status", "nobody"], "unknown member 'nobody'"),
+        (["sell", "kris", "latte", "--at", AT], "unknown product 'latte'"),
+        (["sell", "kris", "coffee:x", "--at", AT], "quantity must be a whole number"),
+        (["sell", "kris", "coffee", "--code", "NOPE", "--at", AT], "unknown discount code"),
+        (["return", "cs-0001", "coffee:2", "--at", AT], "1 bought and not yet returned"),
+        (["return", "no-such-sale", "coffee", "--at", AT], "unknown sale"),
+        (["status", "kris", "--as-of", "yesterday"], "is not a date or time"),
+        (["export", "everything"], "cannot export 'everything'"),
+    ],
+)
+def test_user_mistakes_get_one_line_and_exit_1(shop, args, message):
+    before = shop.read_bytes()
+    result = run(shop, *args, ok=False)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_bad_import_names_file_row_and_field_and_writes_nothing(shop, tmp_path):
+    bad = tmp_path / "sales.csv"
+    good = (FIXTURES / "coffee_shop" / "sales_dog.csv").read_text()
+    header = good.splitlines()[0]
+    row = good.splitlines()[1]
+    bad.write_text("\n".join([header, row, row.replace("cs-0030", "cs-0031").replace(",dog,", ",dog,1.999,", 1)]) + "\n")
+    exported = run(shop, "export", "sales").stdout
+    result = run(shop, "import", "sales", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert str(bad) in result.stderr and "row 3" in result.stderr
+    assert run(shop, "export", "sales").stdout == exported
+
+
+def test_read_commands_do_not_create_a_ledger(tmp_path):
+    missing = tmp_path / "none.db"
+    result = run(missing, "status", "kris", ok=False)
+    assert result.exit_code == 1 and "pos-loyalty init" in result.stderr
+    assert not missing.exists()
+
+
+def test_export_status_jsonl_matches_status(shop):
+    lines = run(shop, "export", "status", "--format", "jsonl", "--as-of", AT).stdout.splitlines()
+    exported = {row["member_id"]: row for row in map(json.loads, lines)}
+    assert exported["yeva"] == status_of(shop, "yeva")
+
+
+def test_exports_leave_out_personal_data_unless_asked(shop):
+    plain = run(shop, "export", "members").stdout
+    full = run(shop, "export", "members", "--include-personal-data").stdout
+    assert "@" not in plain and "@" in full
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, prefix + (name,))
+        else:
+            yield prefix + (name,)
+
+
+@pytest.mark.parametrize("path", sorted(_commands(__import__("typer").main.get_command(app))))
+def test_every_command_has_help_with_an_example(path):
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Example: pos-loyalty" in result.stdout, f"{' '.join(path)} --help has no example"
