@@ -12,6 +12,7 @@ from .writes import (
     add_member,
     adjust_points,
     change_membership,
+    erase_member,
     issue_codes,
     new_sale_id,
     quote_for,
@@ -22,7 +23,7 @@ from .writes import (
 
 __all__ = [
     "LedgerBusy", "LedgerError", "Receipt", "ReturnReceipt", "SaleRecord", "SoldLine", "TimestampError",
-    "add_member", "adjust_points", "change_membership", "connect", "issue_codes", "load_catalogue",
+    "add_member", "adjust_points", "change_membership", "connect", "erase_member", "issue_codes", "load_catalogue",
     "load_member_facts", "load_program", "load_sale", "memory", "new_sale_id", "parse_ts", "quote_for",
     "record_return", "record_sale", "set_program", "ts_text", "write",
 ]

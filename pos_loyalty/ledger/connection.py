@@ -41,6 +41,8 @@ def connect(path: str | Path, *, durable: bool = True) -> Database:
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
+    # Erased personal data is overwritten in the file, not just unlinked from the b-tree.
+    db.execute("PRAGMA secure_delete = ON")
     mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if mode.lower() != "wal":
         raise LedgerError(f"{path}: could not switch the ledger to WAL mode (got {mode})")

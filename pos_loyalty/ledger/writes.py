@@ -574,6 +574,29 @@ def change_membership(db: Database, program: Program, member_id: str, at: dateti
         _write_events(db, at, [Event(f"member_{kind}", member_id, {})] + list(status_events(before, after)), "membership", member_id)
 
 
+def erase_member(db: Database, member_id: str, at: datetime) -> None:
+    """Erase a member's personal data (name, e-mail, phone, birthday); amounts and history stay.
+
+    The erasure itself is recorded. With ``secure_delete`` on, the old values are overwritten
+    in the file, and the WAL is checkpointed so no copy of them lingers there.
+    """
+    with write(db):
+        row = db.execute("SELECT erased_at FROM members WHERE member_id = ?", [member_id]).fetchone()
+        if row is None:
+            raise LedgerError(f"unknown member {member_id!r}")
+        if row[0] is not None:
+            raise LedgerError(f"{member_id}'s personal data was already erased on {row[0]}")
+        db.execute(
+            "UPDATE members SET name = NULL, email = NULL, phone = NULL, birthday = NULL, erased_at = ?"
+            " WHERE member_id = ?",
+            [ts_text(at), member_id],
+        )
+        db["erasures"].insert({"member_id": member_id, "ts": ts_text(at)})
+        _write_events(db, at, [Event("member_erased", member_id, {})], "erasure", member_id)
+    if not db.memory:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def adjust_points(db: Database, program: Program, member_id: str, points: int, reason: str, at: datetime) -> int:
     """A manager's correction of a member's points, with the reason recorded; returns the new balance."""
     if program.points is None:
