@@ -233,6 +233,12 @@ def sell(
     console.print(receipt_table(program, receipt))
 
 
+def discount_label(discount) -> str:
+    """How a receipt names a discount: "tier SILVER 5%", "code LSEMJ50 50%", "274 points"."""
+    prefix = {"tier": "tier ", "code": "code ", "promotion": "promotion "}.get(discount.reason, "")
+    return prefix + (discount.detail or discount.reason)
+
+
 def receipt_table(program: Program, receipt: ledger.Receipt) -> Table:
     priced = receipt.quote
     title = f"Sale {receipt.sale_id}" + (" (already recorded)" if receipt.replayed else "")
@@ -243,7 +249,7 @@ def receipt_table(program: Program, receipt: ledger.Receipt) -> Table:
     table.add_column("discounts")
     table.add_column("total", justify="right")
     for line in priced.lines:
-        discounts = "; ".join(f"{d.reason} {d.detail} -{money(program, d.amount)}".replace("  ", " ") for d in line.discounts)
+        discounts = "; ".join(f"{discount_label(d)} -{money(program, d.amount)}" for d in line.discounts)
         table.add_row(line.name, str(line.qty), money(program, line.unit_price), discounts, money(program, line.total))
     table.add_section()
     table.add_row("subtotal", "", "", "", money(program, priced.subtotal))
@@ -328,6 +334,479 @@ def export(
         with output.open("w", encoding="utf-8", newline="") as out:
             count = write_rows(rows, out, fmt, flatten)
         typer.echo(f"{output}: {count} {kind} rows", err=True)
+
+
+# -- members, points, codes ----------------------------------------------------------------
+
+members_app = typer.Typer(cls=LoyaltyGroup, help="Enrol, look up, resign, rejoin and erase members.", no_args_is_help=True)
+points_app = typer.Typer(cls=LoyaltyGroup, help="Points corrections, with a reason.", no_args_is_help=True)
+codes_app = typer.Typer(cls=LoyaltyGroup, help="Single-use scratch-off discount codes.", no_args_is_help=True)
+report_app = typer.Typer(cls=LoyaltyGroup, help="Programme results for the manager.", no_args_is_help=True)
+app.add_typer(members_app, name="members")
+app.add_typer(points_app, name="points")
+app.add_typer(codes_app, name="codes")
+app.add_typer(report_app, name="report")
+
+MemberArg = Annotated[str, typer.Argument(help="The member's id.", show_default=False)]
+AtOption = Annotated[Optional[str], typer.Option("--at", help="When it happens (default: now).")]
+
+
+@members_app.command("add")
+def members_add(
+    ctx: typer.Context,
+    member: MemberArg,
+    name: Annotated[str, typer.Option("--name", help="The member's name.")] = "",
+    email: Annotated[Optional[str], typer.Option("--email", help="E-mail address.")] = None,
+    phone: Annotated[Optional[str], typer.Option("--phone", help="Phone number.")] = None,
+    birthday: Annotated[Optional[str], typer.Option("--birthday", help="Birthday, e.g. 1990-05-17.")] = None,
+    at: AtOption = None,
+) -> None:
+    """Enrol a new member (they join the programme now, or --at).
+
+    Example: pos-loyalty members add m-1001 --name "Ada Lovelace" --email ada@example.com
+    """
+    from .ledger.timestamps import parse_day
+
+    db, program = state(ctx).open()
+    day = parse_day(birthday).isoformat() if birthday else None
+    ledger.add_member(db, program, member, instant(at), name=name, email=email, phone=phone, birthday=day)
+    typer.echo(f"{member}: enrolled")
+
+
+@members_app.command("show")
+def members_show(ctx: typer.Context, member: MemberArg, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """A member's details, status, recent sales and point movements.
+
+    Example: pos-loyalty members show kris --json
+    """
+    db, program = state(ctx).open()
+    row = db.execute(
+        "SELECT member_id, name, email, phone, birthday, created_at, erased_at FROM members WHERE member_id = ?",
+        [member],
+    ).fetchone()
+    if row is None:
+        raise LedgerError(f"unknown member {member!r}")
+    moment = instant(as_of)
+    result = member_status(program, ledger.load_member_facts(db, member), moment)
+    sales = [
+        {"sale_id": sid, "ts": ts, "kind": kind, "total": money(program, total)}
+        for sid, ts, kind, total in db.execute(
+            "SELECT sale_id, ts, kind, total FROM sales WHERE member_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 20",
+            [member, ledger.ts_text(moment)],
+        )
+    ]
+    movements = [
+        {"ts": ts, "kind": kind, "points": pts, "reason": reason, "sale_id": sid}
+        for ts, kind, pts, reason, sid in db.execute(
+            "SELECT ts, kind, points, reason, sale_id FROM point_movements WHERE member_id = ?"
+            " ORDER BY ts DESC, movement_id DESC LIMIT 20",
+            [member],
+        )
+    ]
+    keys = ("member_id", "name", "email", "phone", "birthday", "created_at", "erased_at")
+    details = dict(zip(keys, row))
+    if as_json:
+        print_json({**details, "status": status_json(program, result), "sales": sales, "point_movements": movements})
+        return
+    console.print(status_table(program, result))
+    info = ", ".join(f"{k} {v}" for k, v in details.items() if v and k not in ("member_id", "name"))
+    console.print(info)
+    history = Table(title="recent sales and returns")
+    for column in ("sale", "when", "kind", "total"):
+        history.add_column(column)
+    for sale in sales:
+        history.add_row(sale["sale_id"], sale["ts"], sale["kind"], sale["total"])
+    console.print(history)
+    if movements:
+        moves = Table(title="point movements")
+        for column in ("when", "kind", "points", "reason"):
+            moves.add_column(column)
+        for m in movements:
+            moves.add_row(m["ts"], m["kind"], str(m["points"]), m["reason"] or m["sale_id"] or "")
+        console.print(moves)
+
+
+SORTS = {
+    "id": "m.member_id",
+    "name": "m.name COLLATE NOCASE, m.member_id",
+    "spend": "coalesce(s.spend - s.refunds, 0) DESC, m.member_id",
+    "points": "coalesce(s.points_net, 0) DESC, m.member_id",
+    "last-visit": "s.last_visit DESC NULLS LAST, m.member_id",
+}
+
+
+@members_app.command("list")
+def members_list(
+    ctx: typer.Context,
+    search: Annotated[Optional[str], typer.Option("--search", help="Part of an id, name, e-mail or phone.")] = None,
+    sort: Annotated[str, typer.Option("--sort", help=f"One of: {', '.join(SORTS)}.")] = "id",
+    limit: Annotated[int, typer.Option("--limit", help="How many rows.")] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many rows first.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """List members with their visits, spend, points and last visit.
+
+    Example: pos-loyalty members list --search ada --sort spend --limit 20
+    """
+    if sort not in SORTS:
+        raise LedgerError(f"cannot sort by {sort!r} (expected one of: {', '.join(SORTS)})")
+    db, program = state(ctx).open()
+    where, params = "", []
+    if search:
+        where = "WHERE m.member_id LIKE ? OR m.name LIKE ? OR m.email LIKE ? OR m.phone LIKE ?"
+        params = [f"%{search}%"] * 4
+    rows = [
+        {
+            "member_id": mid,
+            "name": name,
+            "visits": visits or 0,
+            "spend": money(program, spend or 0),
+            "points": points or 0,
+            "last_visit": last,
+        }
+        for mid, name, visits, spend, points, last in db.execute(
+            f"""
+            SELECT m.member_id, m.name, s.visits, s.spend - s.refunds, s.points_net, s.last_visit
+              FROM members m LEFT JOIN member_summary s ON s.member_id = m.member_id
+              {where} ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?
+            """,
+            [*params, limit, offset],
+        )
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="members")
+    for column in ("member", "name", "visits", "spend", "points", "last visit"):
+        table.add_column(column, justify="right" if column in ("visits", "spend", "points") else "left")
+    for r in rows:
+        table.add_row(r["member_id"], r["name"] or "", str(r["visits"]), r["spend"], str(r["points"]), r["last_visit"] or "")
+    console.print(table)
+
+
+def _membership(ctx: typer.Context, member: str, at: str | None, status: str, word: str) -> None:
+    db, program = state(ctx).open()
+    ledger.change_membership(db, program, member, instant(at), status)
+    typer.echo(f"{member}: {word}")
+
+
+@members_app.command("resign")
+def members_resign(ctx: typer.Context, member: MemberArg, at: AtOption = None) -> None:
+    """Record that a member leaves the programme (their history stays).
+
+    Example: pos-loyalty members resign kris --at 2026-06-01
+    """
+    _membership(ctx, member, at, "resigned", "resigned")
+
+
+@members_app.command("rejoin")
+def members_rejoin(ctx: typer.Context, member: MemberArg, at: AtOption = None) -> None:
+    """Record that a member joins the programme again.
+
+    Example: pos-loyalty members rejoin kris
+    """
+    _membership(ctx, member, at, "active", "rejoined")
+
+
+@members_app.command("erase")
+def members_erase(
+    ctx: typer.Context,
+    member: MemberArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    at: AtOption = None,
+) -> None:
+    """Erase a member's personal data; their amounts and history stay, anonymised.
+
+    Example: pos-loyalty members erase kris --yes
+    """
+    db, _ = state(ctx).open()
+    if not yes and not typer.confirm(f"Erase {member}'s name, e-mail, phone and birthday for good?"):
+        raise typer.Exit(1)
+    ledger.erase_member(db, member, instant(at))
+    typer.echo(f"{member}: personal data erased")
+
+
+@points_app.command("adjust", context_settings={"ignore_unknown_options": True})
+def points_adjust(
+    ctx: typer.Context,
+    member: MemberArg,
+    points: Annotated[int, typer.Argument(help="Points to add (negative to take away).", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the audit trail).", show_default=False)],
+    at: AtOption = None,
+) -> None:
+    """Add or take away points with a recorded reason.
+
+    Example: pos-loyalty points adjust kris 250 --reason "coffee machine broke, apology"
+    """
+    db, program = state(ctx).open()
+    balance = ledger.adjust_points(db, program, member, points, reason, instant(at))
+    typer.echo(f"{member}: {points:+d} points ({reason}); balance {balance}")
+
+
+@codes_app.command("issue")
+def codes_issue(
+    ctx: typer.Context,
+    count: Annotated[int, typer.Argument(help="How many codes.", show_default=False)],
+    max_percent: Annotated[int, typer.Option("--max-percent", help="The highest percentage (at most 50).")] = 50,
+    step: Annotated[int, typer.Option("--step", help="Percentages are multiples of this.")] = 5,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue unique single-use codes worth a random percentage.
+
+    Example: pos-loyalty codes issue 100 --max-percent 50 --step 5
+    """
+    db, _ = state(ctx).open()
+    issued = ledger.issue_codes(db, count, instant(None), max_percent=max_percent, step=step)
+    if as_json:
+        print_json([{"code": code, "percent": str(percent)} for code, percent in issued])
+        return
+    for code, percent in issued:
+        typer.echo(f"{code},{percent}")
+
+
+@codes_app.command("list")
+def codes_list(
+    ctx: typer.Context,
+    unused: Annotated[bool, typer.Option("--unused", help="Only codes not yet redeemed.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List codes with their percentage and the sale that redeemed them.
+
+    Example: pos-loyalty codes list --unused
+    """
+    db, _ = state(ctx).open()
+    rows = [
+        {"code": code, "percent": percent, "issued_at": issued, "sale_id": sale}
+        for code, percent, issued, sale in db.execute(
+            """
+            SELECT c.code, c.percent, c.issued_at, r.sale_id FROM codes c
+              LEFT JOIN code_redemptions r ON r.code = c.code
+             WHERE ? = 0 OR r.sale_id IS NULL ORDER BY c.code
+            """,
+            [1 if unused else 0],
+        )
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="discount codes")
+    for column in ("code", "percent", "redeemed by"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["code"], f"{r['percent']} %", r["sale_id"] or "-")
+    console.print(table)
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+@report_app.command("tiers")
+def report_tiers(ctx: typer.Context, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """Active members per tier as of an instant (the segmentation).
+
+    Example: pos-loyalty report tiers --as-of 2026-06-30T12:00 --json
+    """
+    from .reports import tier_segments
+
+    db, program = state(ctx).open()
+    segments = tier_segments(db, program, instant(as_of))
+    if as_json:
+        print_json([{"tier": s.tier, "rank": s.rank, "members": s.members} for s in segments])
+        return
+    table = Table(title="members per tier")
+    for column in ("rank", "tier", "members", ""):
+        table.add_column(column)
+    top = max((s.members for s in segments), default=0) or 1
+    for s in segments:
+        table.add_row(str(s.rank), s.tier, str(s.members), "█" * round(30 * s.members / top))
+    console.print(table)
+
+
+@report_app.command("discounts")
+def report_discounts(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Orders and averages per discount-code percentage (the discounting recipe's analysis).
+
+    Example: pos-loyalty report discounts --json
+    """
+    from .engine.money import format_number
+    from .reports import discount_analysis
+
+    db, program = state(ctx).open()
+    rows = [
+        {
+            "percent": format_number(r.percent),
+            "orders": r.orders,
+            "avg_items": r.avg_items,
+            "avg_subtotal": money(program, r.avg_subtotal),
+            "avg_total": money(program, r.avg_total),
+            "avg_discount": money(program, r.avg_discount),
+        }
+        for r in discount_analysis(db, program)
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="discount codes: orders and averages per percentage")
+    for column in rows[0] if rows else ("percent", "orders"):
+        table.add_column(column.replace("_", " "), justify="right")
+    for r in rows:
+        table.add_row(*(str(v) for v in r.values()))
+    console.print(table)
+
+
+@report_app.command("kpis")
+def report_kpis(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Start of the period (default: 30 days before).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sign-ups, active members, repeat rate, tier moves and the points economy.
+
+    Example: pos-loyalty report kpis --since 2026-01-01 --as-of 2026-06-30
+    """
+    from .reports import kpis
+
+    db, program = state(ctx).open()
+    k = kpis(db, program, instant(as_of), parse_ts(since) if since else None)
+    data = {
+        "since": ledger.ts_text(k.since),
+        "as_of": ledger.ts_text(k.as_of),
+        "members": k.members,
+        "sign_ups_by_month": [{"month": m, "sign_ups": n} for m, n in k.sign_ups_by_month],
+        "active_members": k.active_members,
+        "repeat_rate": None if k.repeat_rate is None else f"{float(k.repeat_rate):.3f}",
+        "tier_upgrades": k.upgrades,
+        "tier_downgrades": k.downgrades,
+        "points_earned": k.points_earned,
+        "points_redeemed": k.points_redeemed,
+        "points_expired": k.points_expired,
+        "earn_to_burn": None if k.earn_to_burn is None else f"{float(k.earn_to_burn):.2f}",
+        "outstanding_points": k.outstanding_points,
+    }
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title=f"KPIs {data['since']} – {data['as_of']}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in data.items():
+        if key in ("since", "as_of", "sign_ups_by_month"):
+            continue
+        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+    console.print(table)
+    if k.sign_ups_by_month:
+        months = Table(title="sign-ups per month")
+        months.add_column("month")
+        months.add_column("sign-ups", justify="right")
+        for month, count in k.sign_ups_by_month:
+            months.add_row(month, str(count))
+        console.print(months)
+
+
+@report_app.command("promotions")
+def report_promotions(ctx: typer.Context, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """Per promotion: members who qualify now, and what it has given at the till.
+
+    Example: pos-loyalty report promotions --json
+    """
+    from .reports import promotion_reach
+
+    db, program = state(ctx).open()
+    rows = [
+        {"promotion": r.name, "qualifying": r.qualifying, "given": r.given, "discount": money(program, r.discount)}
+        for r in promotion_reach(db, program, instant(as_of))
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="promotion reach")
+    for column in ("promotion", "qualifying", "given", "discount"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(*(str(v) for v in r.values()))
+    console.print(table)
+
+
+# -- simulate and verify --------------------------------------------------------------------
+
+
+@app.command()
+def simulate(
+    members: Annotated[int, typer.Option("--members", help="How many synthetic customers.")] = 200,
+    days: Annotated[int, typer.Option("--days", help="How many days of visits.")] = 90,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same customers.")] = 1,
+    program: Annotated[Path, typer.Option("--program", help="The programme to run.")] = shipped_program("points"),
+    compare: Annotated[Optional[Path], typer.Option("--compare", help="A second programme, same customers.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run synthetic customers through a programme in a scratch ledger, to tune it before launch.
+
+    Example: pos-loyalty simulate --members 500 --days 180 --seed 7 --compare fixtures/programs/coffee_shop.toml
+    """
+    from .simulate import simulate as run_simulation
+
+    if members < 1 or days < 1:
+        raise LedgerError("--members and --days must be at least 1")
+    files = [program] + ([compare] if compare else [])
+    for file in files:
+        if not file.exists():
+            raise InputError(file, "no such file")
+    results = [run_simulation(f.read_text(encoding="utf-8"), members, days, seed) for f in files]
+    rows = [dict(_simulation_rows(r)) for r in results]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"simulation: {members} customers over {days} days (seed {seed})")
+    table.add_column("")
+    for r in results:
+        table.add_column(r.program, justify="right")
+    labels = list(dict.fromkeys(label for r in rows for label in r))
+    for label in labels:
+        table.add_row(label.replace("_", " "), *(str(r.get(label, "-")) for r in rows))
+    console.print(table)
+
+
+def _simulation_rows(r) -> list[tuple[str, object]]:
+    def cash(minor: int) -> str:
+        return format_amount(minor, r.decimals) + " " + r.currency
+
+    from .engine import format_amount
+
+    rows: list[tuple[str, object]] = [
+        ("visits", r.visits),
+        ("revenue", cash(r.revenue)),
+        ("list_value", cash(r.list_value)),
+        ("reward_cost", cash(r.reward_cost)),
+        ("reward_cost_share", f"{100 * r.reward_cost / r.list_value:.1f} %" if r.list_value else "-"),
+    ]
+    rows += [(f"cost_{reason}", cash(amount)) for reason, amount in sorted(r.rewards.items())]
+    rows += [(f"tier_{s.tier}", s.members) for s in r.segments]
+    rows += [
+        ("points_earned", r.points_earned),
+        ("points_redeemed", r.points_redeemed),
+        ("points_liability", r.points_liability),
+        ("liability_value", cash(r.liability_value)),
+    ]
+    return rows
+
+
+@app.command()
+def verify(ctx: typer.Context) -> None:
+    """Check the ledger's integrity and that its caches agree with its facts; exit 1 on any fault.
+
+    Example: pos-loyalty verify
+    """
+    from .ledger.verify import verify as run_verify
+
+    db, _ = state(ctx).open()
+    faults = run_verify(db)
+    for fault in faults:
+        typer.echo(f"fault: {fault}", err=True)
+    if faults:
+        raise typer.Exit(1)
+    counts = db.execute("SELECT (SELECT count(*) FROM sales), (SELECT count(*) FROM members)").fetchone()
+    typer.echo(f"ok: {counts[0]} sales and returns, {counts[1]} members, caches agree")
 
 
 # -- demo and TUI ---------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def record_sale(
                 raise LedgerError(f"unknown member {basket.member_id!r}")
         if code:
             basket = replace(basket, code=_usable_code(db, code))
-        catalogue = load_catalogue(db, at, [line.product_id for line in basket.lines])
+        catalogue = _priced_catalogue(db, basket, at)
         try:
             priced = quote(program, facts, basket, catalogue, at)
         except QuoteError as exc:
@@ -129,6 +129,18 @@ def record_sale(
             _bump_summary(db, basket.member_id, at, visits=1, spend=priced.total)
         balance = priced.status_after.points.balance if priced.status_after and priced.status_after.points else None
     return Receipt(sale_id, at, basket.member_id, priced, balance)
+
+
+def _priced_catalogue(db: Database, basket: Basket, at: datetime):
+    """The basket's products at their price in force; a product without one is named."""
+    wanted = [line.product_id for line in basket.lines]
+    catalogue = load_catalogue(db, at, wanted)
+    for product_id in wanted:
+        if product_id not in catalogue and db.execute(
+            "SELECT 1 FROM products WHERE product_id = ?", [product_id]
+        ).fetchone():
+            raise LedgerError(f"{product_id} has no catalogue price at {ts_text(at)}")
+    return catalogue
 
 
 def _usable_code(db: Database, code: str) -> CodeOffer:
@@ -655,7 +667,7 @@ def quote_for(db: Database, program: Program, basket: Basket, at: datetime, code
             raise LedgerError(f"unknown member {basket.member_id!r}")
     if code:
         basket = replace(basket, code=_usable_code(db, code))
-    catalogue = load_catalogue(db, at, [line.product_id for line in basket.lines])
+    catalogue = _priced_catalogue(db, basket, at)
     try:
         return quote(program, facts, basket, catalogue, at)
     except QuoteError as exc:
