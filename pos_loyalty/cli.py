@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,8 +36,14 @@ class LoyaltyGroup(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader (``| head``) went away: stop quietly, as Unix tools do.
+            sys.stdout = open(os.devnull, "w")
+            raise typer.Exit(0) from None
         except USER_ERRORS as exc:
-            message = str(exc) if not isinstance(exc, OSError) else f"{exc.filename or ''}: {exc.strerror}"
+            message = str(exc)
+            if isinstance(exc, OSError) and exc.strerror:
+                message = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
             typer.echo(f"pos-loyalty: {message}", err=True)
             raise typer.Exit(1) from None
 
@@ -338,10 +345,14 @@ def export(
 
 # -- members, points, codes ----------------------------------------------------------------
 
-members_app = typer.Typer(cls=LoyaltyGroup, help="Enrol, look up, resign, rejoin and erase members.", no_args_is_help=True)
-points_app = typer.Typer(cls=LoyaltyGroup, help="Points corrections, with a reason.", no_args_is_help=True)
-codes_app = typer.Typer(cls=LoyaltyGroup, help="Single-use scratch-off discount codes.", no_args_is_help=True)
-report_app = typer.Typer(cls=LoyaltyGroup, help="Programme results for the manager.", no_args_is_help=True)
+def sub_app(help_text: str) -> typer.Typer:
+    return typer.Typer(cls=LoyaltyGroup, help=help_text, no_args_is_help=True)
+
+
+members_app = sub_app("Enrol, look up, resign, rejoin and erase members.\n\nExample: pos-loyalty members list --sort spend")
+points_app = sub_app("Points corrections, with a reason.\n\nExample: pos-loyalty points adjust kris 100 --reason goodwill")
+codes_app = sub_app("Single-use scratch-off discount codes.\n\nExample: pos-loyalty codes issue 20")
+report_app = sub_app("Programme results for the manager.\n\nExample: pos-loyalty report tiers --json")
 app.add_typer(members_app, name="members")
 app.add_typer(points_app, name="points")
 app.add_typer(codes_app, name="codes")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import pytest
 from typer.testing import CliRunner
 
@@ -131,12 +130,12 @@ def test_exports_leave_out_personal_data_unless_asked(shop):
     assert "@" not in plain and "@" in full
 
 
-def _commands(group: click.Group, prefix=()):
+def _commands(group, prefix=()):
+    """Every command and group path (Typer vendors its own click, so look for sub-commands)."""
     for name, command in group.commands.items():
-        if isinstance(command, click.Group):
+        yield prefix + (name,)
+        if hasattr(command, "commands"):
             yield from _commands(command, prefix + (name,))
-        else:
-            yield prefix + (name,)
 
 
 @pytest.mark.parametrize("path", sorted(_commands(__import__("typer").main.get_command(app))))
