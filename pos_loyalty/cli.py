@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from . import ledger
 from .engine import Basket, BasketLine, MemberStatus, Program, ProgramError, member_status
-from .io.exporters import EXPORTS, ROWS, flatten_status, write_rows
+from .io.exporters import EXPORTS, ROWS, event_rows, flatten_event, flatten_status, write_rows
 from .io.importers import KINDS, import_file
 from .io.readers import InputError
 from .ledger import LedgerError, TimestampError, parse_ts
@@ -323,24 +323,49 @@ def export(
     personal: Annotated[
         bool, typer.Option("--include-personal-data", help="Include e-mail, phone and birthday (members).")
     ] = False,
+    after: Annotated[int, typer.Option("--after", help="Events: only those after this event id.")] = 0,
+    cursor: Annotated[
+        Optional[Path], typer.Option("--cursor", help="Events: a file holding the last id handled; read, then advanced.")
+    ] = None,
 ) -> None:
-    """Export members, products, sales or every member's status.
+    """Export members, products, sales, every member's status, or the outbox of events.
 
-    Example: pos-loyalty export status --format jsonl -o status.jsonl --as-of 2026-03-03
+    Example: pos-loyalty export events --format jsonl --cursor mailer.cursor
     """
     if kind not in EXPORTS:
         raise LedgerError(f"cannot export {kind!r} (expected one of: {', '.join(EXPORTS)})")
     if fmt not in ("csv", "json", "jsonl"):
         raise LedgerError(f"unknown format {fmt!r} (expected csv, json or jsonl)")
     db, program = state(ctx).open()
-    rows = ROWS[kind](db, program, instant(as_of), personal)
-    flatten = flatten_status if kind == "status" else None
+    last_seen = [after]
+    if kind == "events":
+        if cursor is not None and cursor.exists():
+            text = cursor.read_text().strip()
+            if not text.isdigit():
+                raise InputError(cursor, f"holds {text[:20]!r}, not an event id")
+            last_seen[0] = max(after, int(text))
+
+        def events():
+            for row in event_rows(db, last_seen[0]):
+                last_seen[0] = row["event_id"]
+                yield row
+
+        rows, flatten = events(), flatten_event
+    else:
+        rows = ROWS[kind](db, program, instant(as_of), personal)
+        flatten = flatten_status if kind == "status" else None
     if output is None:
         count = write_rows(rows, sys.stdout, fmt, flatten)
+        sys.stdout.flush()
     else:
         with output.open("w", encoding="utf-8", newline="") as out:
             count = write_rows(rows, out, fmt, flatten)
         typer.echo(f"{output}: {count} {kind} rows", err=True)
+    if kind == "events" and cursor is not None:
+        # Advanced only after the events are written out, via a rename so a crash leaves old or new.
+        scratch = cursor.with_name(cursor.name + ".tmp")
+        scratch.write_text(f"{last_seen[0]}\n")
+        scratch.replace(cursor)
 
 
 # -- members, points, codes ----------------------------------------------------------------

@@ -14,7 +14,7 @@ from ..engine import Program, member_status
 from ..ledger import load_member_facts, ts_text
 from ..views import money, status_json
 
-EXPORTS = ("members", "products", "sales", "status")
+EXPORTS = ("members", "products", "sales", "status", "events")
 PERSONAL = ("email", "phone", "birthday")
 
 
@@ -85,6 +85,39 @@ def status_rows(db: Database, program: Program, as_of: datetime, personal: bool 
     """Every member's status as of an instant (nested as the ``status`` command prints it)."""
     for (member_id,) in db.execute("SELECT member_id FROM members ORDER BY member_id"):
         yield status_json(program, member_status(program, load_member_facts(db, member_id), as_of))
+
+
+def event_rows(db: Database, after: int = 0) -> Iterator[dict]:
+    """The outbox as a stream, oldest first, from just after ``after`` (a consumer's cursor).
+
+    Writes are serialised by SQLite and the outbox is append-only, so ids only grow: a consumer
+    that remembers the last id it handled resumes exactly where it stopped.
+    """
+    for event_id, ts, member_id, kind, payload, cause_kind, cause_id in db.execute(
+        """
+        SELECT event_id, ts, member_id, kind, payload, cause_kind, cause_id
+          FROM outbox WHERE event_id > ? ORDER BY event_id
+        """,
+        [after],
+    ):
+        yield {
+            "event_id": event_id,
+            "ts": ts,
+            "member_id": member_id,
+            "kind": kind,
+            "payload": json.loads(payload),
+            "cause": {"kind": cause_kind, "id": cause_id},
+        }
+
+
+def flatten_event(row: dict) -> dict:
+    """An event as one flat CSV row (the payload stays JSON)."""
+    return {
+        **{k: row[k] for k in ("event_id", "ts", "member_id", "kind")},
+        "payload": json.dumps(row["payload"], sort_keys=True),
+        "cause_kind": row["cause"]["kind"],
+        "cause_id": row["cause"]["id"],
+    }
 
 
 def flatten_status(row: dict) -> dict:

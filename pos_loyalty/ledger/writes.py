@@ -621,10 +621,12 @@ def adjust_points(db: Database, program: Program, member_id: str, points: int, r
         if not member_exists(db, member_id):
             raise LedgerError(f"unknown member {member_id!r}")
         expire_lapsed(db, program, member_id, at)
+        before = member_status(program, load_member_facts(db, member_id), at)
         exp = expiry_for(program.points, at) if points > 0 else None
         _insert_movements(db, member_id, at, [("adjust", points, ts_text(exp) if exp else None, reason.strip())])
-        facts = load_member_facts(db, member_id)
-        return points_book(facts.points, at).balance
+        after = member_status(program, load_member_facts(db, member_id), at)
+        _write_events(db, at, list(status_events(before, after)), "adjustment", member_id)
+        return after.points.balance
 
 
 # -- codes ------------------------------------------------------------------------------
