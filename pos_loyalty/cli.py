@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -137,15 +138,71 @@ def import_(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(help=f"What the file holds: {', '.join(KINDS)}.", show_default=False)],
     file: Annotated[Path, typer.Argument(help="The file to import.", show_default=False)],
-    fmt: Annotated[Optional[str], typer.Option("--format", help="csv, json or jsonl (default: from the file name).")] = None,
+    fmt: Annotated[
+        Optional[str], typer.Option("--format", help="csv, json, jsonl or online-retail (default: from the file name).")
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Write the valid rows; refused ones go to a reject file.")
+    ] = False,
+    rejects: Annotated[
+        Optional[Path], typer.Option("--rejects", help="Where refused rows go (default: FILE.rejects.csv).")
+    ] = None,
 ) -> None:
     """Import a file, all or nothing; importing the same file again changes nothing.
 
-    Example: pos-loyalty import sales fixtures/coffee_shop/sales.csv
+    Example: pos-loyalty import sales ../shared/data/online-retail/OnlineRetail.csv --format online-retail
     """
     db, program = state(ctx).open()
-    counts = import_file(db, program, kind, file, fmt)
-    typer.echo(f"{file}: read {counts.read} rows, wrote {counts.written}, {counts.unchanged} already in the ledger")
+    with import_progress(file) as progress:
+        if fmt == "online-retail":
+            if kind != "sales":
+                raise InputError(file, "the online-retail format holds sales; use `import sales`")
+            from .io.importers import Rejects, default_rejects
+            from .io.online_retail import COLUMNS, import_online_retail
+
+            refused = Rejects(rejects or default_rejects(file), list(COLUMNS)) if skip_invalid else None
+            try:
+                summary = import_online_retail(db, program, file, skip_invalid=skip_invalid, rejects=refused, progress=progress)
+            finally:
+                if refused is not None:
+                    refused.close()
+            typer.echo(
+                f"{file}: read {summary.rows} rows; wrote {summary.invoices} invoices "
+                f"({summary.sale_lines} sale lines, {summary.return_lines} return lines, "
+                f"{summary.anonymous_lines} of them anonymous), {summary.members_added} new members, "
+                f"{summary.products_added} new products; skipped {summary.skipped_write_offs} stock write-offs "
+                f"and {summary.skipped_bad_debt} bad-debt adjustments; rounded {summary.rounded_lines} sub-penny "
+                f"amounts; {summary.unchanged_lines} lines already in the ledger"
+                + (f"; refused {summary.rejected} rows (see {refused.path})" if summary.rejected else "")
+            )
+            return
+        counts = import_file(db, program, kind, file, fmt, skip_invalid=skip_invalid, rejects=rejects, progress=progress)
+    refused_note = ""
+    if counts.rejected:
+        from .io.importers import default_rejects
+
+        refused_note = f", refused {counts.rejected} (see {rejects or default_rejects(file)})"
+    typer.echo(f"{file}: read {counts.read} rows, wrote {counts.written}, {counts.unchanged} already in the ledger{refused_note}")
+
+
+@contextmanager
+def import_progress(file: Path):
+    """A Rich progress bar on a terminal; nothing when output goes to a file or a pipe."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task(f"importing {file.name}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 # -- the counter ----------------------------------------------------------------------------

@@ -33,31 +33,44 @@ def parse_amount(text: str, decimals: int = 2) -> int:
 
 def parse_number(text: str) -> Fraction:
     """Parse a decimal such as ``"12.5"`` exactly (percentages, multipliers)."""
+    return Fraction(*decimal_parts(text))
+
+
+def decimal_parts(text: str) -> tuple[int, int]:
+    """A decimal as (integer, power of ten): ``"0.001" -> (1, 1000)``; exact, and cheap."""
     match = _NUMBER.match(str(text).strip())
     if not match:
         raise AmountError(f"{text!r} is not a decimal number")
     sign, whole, frac = match.groups()
-    value = Fraction(int(whole + (frac or "")), 10 ** len(frac or ""))
-    return -value if sign == "-" else value
+    value = int(whole + (frac or ""))
+    return (-value if sign == "-" else value), 10 ** len(frac or "")
 
 
-def round_half_up(value: Fraction) -> int:
+def round_half_up(value: Fraction | int) -> int:
     """Round to the nearest integer, halves away from zero (the shop's rounding)."""
-    if value >= 0:
-        return int(value + Fraction(1, 2))
-    return -int(-value + Fraction(1, 2))
+    return divide_half_up(value.numerator, value.denominator)
+
+
+def divide_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half away from zero, in integers only (it is on hot paths)."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    if numerator >= 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return -((-2 * numerator + denominator) // (2 * denominator))
 
 
 def percent_of(amount: int, percent: Fraction) -> int:
     """``percent`` % of ``amount`` minor units, rounded half-up to the minor unit."""
-    return round_half_up(Fraction(amount) * percent / 100)
+    percent = Fraction(percent)
+    return divide_half_up(amount * percent.numerator, 100 * percent.denominator)
 
 
 def share(total: int, part: int, whole: int) -> int:
     """The part/whole share of ``total``, rounded half-up; shares of all parts sum to total."""
     if whole <= 0:
         raise ValueError("whole must be positive")
-    return round_half_up(Fraction(total * part, whole))
+    return divide_half_up(total * part, whole)
 
 
 def format_amount(minor: int, decimals: int = 2) -> str:

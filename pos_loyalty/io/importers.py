@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,7 @@ from ..ledger.imports import (
     Saver,
 )
 from ..ledger.timestamps import TimestampError, parse_day, parse_ts
-from .readers import InputError, guess_format, read_rows
+from .readers import InputError, Progress, guess_format, read_rows
 
 KINDS = ("members", "products", "sales", "memberships", "codes")
 
@@ -181,46 +183,107 @@ PARSERS: dict[str, Callable[[Fields], object]] = {
 }
 
 
-def import_file(db: Database, program: Program, kind: str, path: str | Path, fmt: str | None = None) -> ImportCounts:
-    """Import one file as one transaction: every row valid and written, or nothing written."""
+class Rejects:
+    """The reject file of an ``--skip-invalid`` import: each refused row with the reason."""
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path = path
+        self.columns = columns
+        self.count = 0
+        self._handle = None
+        self._writer = None
+
+    def add(self, number: int, row: dict, field: str | None, reason: str) -> None:
+        if self._writer is None:
+            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(["row", *self.columns, "field", "reason"])
+        self._writer.writerow([number, *(row.get(c) or "" for c in self.columns), field or "", reason])
+        self.count += 1
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def default_rejects(path: Path) -> Path:
+    return path.with_name(path.name + ".rejects.csv")
+
+
+def import_file(
+    db: Database,
+    program: Program,
+    kind: str,
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    skip_invalid: bool = False,
+    rejects: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportCounts:
+    """Import one file as one transaction.
+
+    By default every row must be valid or nothing is written. With ``skip_invalid`` the valid
+    rows are written and each refused row goes to the reject file with its reason.
+    """
     if kind not in KINDS:
         raise InputError(path, f"cannot import {kind!r} (expected one of: {', '.join(KINDS)})")
     path = Path(path)
     fmt = guess_format(path, fmt)
     layout = LAYOUTS[kind]
-    rows = read_rows(path, fmt, set(layout.columns), set(layout.required))
-    with write(db):
-        saver = Saver(db, program)
-        if kind == "sales":
-            _save_sales(saver, path, rows, program.decimals)
-        else:
-            save = getattr(saver, kind.rstrip("s") if kind != "memberships" else "membership")
-            for number, row in rows:
-                saver.counts.read += 1
-                try:
-                    save(PARSERS[kind](Fields(row, program.decimals)))
-                except RowError as exc:
-                    raise InputError(path, str(exc), number, exc.field) from None
-        if saver.counts.read == 0:
-            raise InputError(path, "has no rows to import")
-        saver.refresh_summaries()
-    return saver.counts
+    rows = read_rows(path, fmt, set(layout.columns), set(layout.required), progress)
+    refused = Rejects(rejects or default_rejects(path), sorted(layout.columns)) if skip_invalid else None
+
+    def refuse(number: int, row: dict, exc: RowError) -> None:
+        if refused is None:
+            raise InputError(path, str(exc), number, exc.field) from None
+        refused.add(number, row, exc.field, str(exc))
+
+    try:
+        with write(db):
+            saver = Saver(db, program)
+            if kind == "sales":
+                _save_sales(saver, rows, program.decimals, refuse)
+            else:
+                save = SAVERS[kind](saver)
+                for number, row in rows:
+                    saver.counts.read += 1
+                    try:
+                        save(PARSERS[kind](Fields(row, program.decimals)))
+                    except RowError as exc:
+                        refuse(number, row, exc)
+            if saver.counts.read == 0:
+                raise InputError(path, "has no rows to import")
+            counts = saver.finish()
+    finally:
+        if refused is not None:
+            refused.close()
+    counts.rejected = refused.count if refused is not None else 0
+    return counts
 
 
-def _save_sales(saver: Saver, path: Path, rows: Iterator[tuple[int, dict]], decimals: int) -> None:
-    """Sales are their consecutive lines with one sale id; each is saved as a whole."""
-    pending: list[SaleLineRecord] = []
-    first_row = 0
+SAVERS = {
+    "members": lambda saver: saver.member,
+    "products": lambda saver: saver.product,
+    "memberships": lambda saver: saver.membership,
+    "codes": lambda saver: saver.code,
+}
+
+
+def _save_sales(saver: Saver, rows: Iterator[tuple[int, dict]], decimals: int, refuse) -> None:
+    """Sales are their consecutive lines with one sale id; each is saved, or refused, as a whole."""
+    pending: list[tuple[int, dict, SaleLineRecord]] = []
     done: set[str] = set()
 
     def flush() -> None:
         if not pending:
             return
         try:
-            saver.sale(pending)
+            saver.sale([record for _, _, record in pending])
         except RowError as exc:
-            raise InputError(path, str(exc), first_row, exc.field) from None
-        done.add(pending[0].sale_id)
+            for number, row, _ in pending:
+                refuse(number, row, exc)
+        done.add(pending[0][2].sale_id)
         pending.clear()
 
     for number, row in rows:
@@ -228,12 +291,12 @@ def _save_sales(saver: Saver, path: Path, rows: Iterator[tuple[int, dict]], deci
         try:
             record = sale_record(Fields(row, decimals))
         except RowError as exc:
-            raise InputError(path, str(exc), number, exc.field) from None
-        if pending and record.sale_id != pending[0].sale_id:
+            refuse(number, row, exc)
+            continue
+        if pending and record.sale_id != pending[0][2].sale_id:
             flush()
-        if not pending:
-            if record.sale_id in done:
-                raise InputError(path, f"the lines of sale {record.sale_id} must be next to each other", number, "sale_id")
-            first_row = number
-        pending.append(record)
+        if not pending and record.sale_id in done:
+            refuse(number, row, RowError("sale_id", f"the lines of sale {record.sale_id} must be next to each other"))
+            continue
+        pending.append((number, row, record))
     flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -58,21 +58,42 @@ def open_text(path: Path) -> io.TextIOBase:
     return path.open("r", encoding=encoding, newline="")
 
 
-def read_rows(path: Path, fmt: str, columns: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
+Progress = Callable[[int, int], None]
+"""Called now and then with (characters read, size of the file in bytes)."""
+
+
+def counted(handle, path: Path, progress: Progress | None, every: int = 20000) -> Iterator[str]:
+    """The file's lines, reporting how far through it we are every ``every`` lines."""
+    if progress is None:
+        yield from handle
+        return
+    size = path.stat().st_size
+    done = 0
+    for number, line in enumerate(handle, start=1):
+        done += len(line)
+        if number % every == 0:
+            progress(min(done, size), size)
+        yield line
+    progress(size, size)
+
+
+def read_rows(
+    path: Path, fmt: str, columns: set[str], required: set[str], progress: Progress | None = None
+) -> Iterator[tuple[int, dict]]:
     """Yield (row number, {column: text or None}) for each record; empty cells become None."""
     if fmt == "csv":
-        yield from _csv_rows(path, columns, required)
+        yield from _csv_rows(path, columns, required, progress)
     elif fmt == "json":
         yield from _json_rows(path, columns, required)
     elif fmt == "jsonl":
-        yield from _jsonl_rows(path, columns, required)
+        yield from _jsonl_rows(path, columns, required, progress)
     else:
         raise InputError(path, f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
 
 
-def _csv_rows(path: Path, columns: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
+def _csv_rows(path: Path, columns: set[str], required: set[str], progress=None) -> Iterator[tuple[int, dict]]:
     with open_text(path) as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(counted(handle, path, progress))
         try:
             header = next(reader)
         except StopIteration:
@@ -133,9 +154,9 @@ def _json_rows(path: Path, columns: set[str], required: set[str]) -> Iterator[tu
         yield index, _record(path, index, obj, columns, required)
 
 
-def _jsonl_rows(path: Path, columns: set[str], required: set[str]) -> Iterator[tuple[int, dict]]:
+def _jsonl_rows(path: Path, columns: set[str], required: set[str], progress=None) -> Iterator[tuple[int, dict]]:
     with open_text(path) as handle:
-        for number, text in enumerate(handle, start=1):
+        for number, text in enumerate(counted(handle, path, progress), start=1):
             if not text.strip():
                 continue
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,16 +83,48 @@ class ImportCounts:
     read: int = 0
     written: int = 0
     unchanged: int = 0
+    rejected: int = 0
+
+
+SALE_COLUMNS = (
+    "sale_id", "ts", "member_id", "kind", "original_sale_id", "discount_code",
+    "subtotal", "discount_total", "total", "source",
+)
+LINE_COLUMNS = (
+    "sale_id", "line_no", "member_id", "ts", "product_id", "qty", "unit_price",
+    "list_amount", "free_units", "total", "original_line_no",
+)
+DISCOUNT_COLUMNS = ("sale_id", "line_no", "seq", "reason", "amount", "detail")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 class Saver:
-    """Writes validated records inside the caller's transaction; raises RowError on conflicts."""
+    """Writes validated records inside the caller's transaction; raises RowError on conflicts.
+
+    Sales are buffered and written in batches with ``executemany``; lookups of members,
+    products and prices are cached for the import. Call :meth:`finish` at the end.
+    """
+
+    BATCH = 2000
+    """Sales buffered before a flush."""
 
     def __init__(self, db: Database, program: Program):
         self.db = db
         self.program = program
         self.counts = ImportCounts()
         self.touched_members: set[str] = set()
+        self._members: set[str] | None = None
+        self._products: set[str] | None = None
+        self._prices: dict[str, list[tuple[str, int]]] = {}
+        self._sales: list[tuple] = []
+        self._lines: list[tuple] = []
+        self._discounts: list[tuple] = []
+        self._redemptions: list[tuple] = []
+        self._pending_ids: set[str] = set()
+        self._pending_codes: dict[str, str] = {}
 
     # -- members ------------------------------------------------------------------------
 
@@ -120,12 +153,15 @@ class Saver:
                 "created_at": ts_text(created),
             }
         )
+        self._known_members().add(rec.member_id)
         if rec.joined_at is not None:
             self._join(rec.member_id, rec.joined_at, first=True)
         self.counts.written += 1
 
     def _join(self, member_id: str, at: datetime, first: bool) -> None:
-        self.db["memberships"].insert({"member_id": member_id, "ts": ts_text(at), "status": "active"})
+        self.db.conn.execute(
+            "INSERT INTO memberships (member_id, ts, status) VALUES (?, ?, 'active')", (member_id, ts_text(at))
+        )
         points = self.program.points
         if first and points and points.signup_bonus:
             exp = expiry_for(points, at)
@@ -144,7 +180,7 @@ class Saver:
     def membership(self, rec: MembershipRecord) -> None:
         if rec.status not in ("active", "resigned"):
             raise RowError("status", f"status must be active or resigned, not {rec.status!r}")
-        if not self._member_known(rec.member_id):
+        if rec.member_id not in self._known_members():
             raise RowError("member_id", f"unknown member {rec.member_id!r}")
         history = self.db.execute(
             "SELECT ts, status FROM memberships WHERE member_id = ? ORDER BY ts, id", [rec.member_id]
@@ -163,8 +199,10 @@ class Saver:
             self.db["memberships"].insert({"member_id": rec.member_id, "ts": ts_text(rec.ts), "status": rec.status})
         self.counts.written += 1
 
-    def _member_known(self, member_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM members WHERE member_id = ?", [member_id]).fetchone() is not None
+    def _known_members(self) -> set[str]:
+        if self._members is None:
+            self._members = {row[0] for row in self.db.execute("SELECT member_id FROM members")}
+        return self._members
 
     # -- catalogue and codes --------------------------------------------------------------
 
@@ -173,8 +211,10 @@ class Saver:
         valid_from = ts_text(rec.valid_from or EPOCH)
         if row is None:
             self.db["products"].insert({"product_id": rec.product_id, "name": rec.name, "category": rec.category})
+            self._known_products().add(rec.product_id)
         elif (row[0], row[1] or None) != (rec.name, rec.category):
             self.db["products"].update(rec.product_id, {"name": rec.name, "category": rec.category})
+        self._prices.pop(rec.product_id, None)
         price = self.db.execute(
             "SELECT price FROM prices WHERE product_id = ? AND valid_from = ?", [rec.product_id, valid_from]
         ).fetchone()
@@ -185,6 +225,40 @@ class Saver:
             return
         self.db["prices"].insert({"product_id": rec.product_id, "valid_from": valid_from, "price": rec.price})
         self.counts.written += 1
+
+    def _known_products(self) -> set[str]:
+        if self._products is None:
+            self._products = {row[0] for row in self.db.execute("SELECT product_id FROM products")}
+        return self._products
+
+    def ensure_product(self, product_id: str, name: str, category: str | None = None) -> bool:
+        """Add a product with no catalogue price (history that carries its own amounts); True when added."""
+        if product_id in self._known_products():
+            return False
+        self.db.conn.execute(
+            "INSERT INTO products (product_id, name, category) VALUES (?, ?, ?)", (product_id, name or product_id, category)
+        )
+        self._known_products().add(product_id)
+        return True
+
+    def ensure_member(self, member_id: str, joined_at: datetime) -> bool:
+        """Add a member who joined at ``joined_at`` unless they exist; True when added."""
+        if member_id in self._known_members():
+            return False
+        at = ts_text(joined_at)
+        self.db.conn.execute("INSERT INTO members (member_id, name, created_at) VALUES (?, '', ?)", (member_id, at))
+        self._known_members().add(member_id)
+        self._join(member_id, joined_at, first=True)
+        return True
+
+    def _price_at(self, product_id: str, at: datetime) -> int | None:
+        prices = self._prices.get(product_id)
+        if prices is None:
+            prices = self._prices[product_id] = self.db.execute(
+                "SELECT valid_from, price FROM prices WHERE product_id = ? ORDER BY valid_from", [product_id]
+            ).fetchall()
+        index = bisect_right(prices, (ts_text(at), float("inf"))) - 1
+        return prices[index][1] if index >= 0 else None
 
     def code(self, rec: CodeRecord) -> None:
         if not 0 < rec.percent <= 50:
@@ -201,17 +275,24 @@ class Saver:
     # -- sales --------------------------------------------------------------------------
 
     def sale(self, lines: list[SaleLineRecord]) -> None:
-        """Save one imported sale or return (all its lines); the same sale again changes nothing."""
+        """Save one imported sale or return (all its lines); the same sale again changes nothing.
+
+        Everything is checked before anything is buffered, so a refused sale leaves no trace.
+        """
         head = lines[0]
+        shared = (head.ts, head.member_id, head.kind, head.original_sale_id, head.discount_code)
         for line in lines[1:]:
-            for field in ("ts", "member_id", "kind", "original_sale_id", "discount_code"):
-                if getattr(line, field) != getattr(head, field):
-                    raise RowError(field, f"sale {head.sale_id}: {field} differs between its lines")
-        if head.member_id is not None and not self._member_known(head.member_id):
+            if (line.ts, line.member_id, line.kind, line.original_sale_id, line.discount_code) != shared:
+                for field in ("ts", "member_id", "kind", "original_sale_id", "discount_code"):
+                    if getattr(line, field) != getattr(head, field):
+                        raise RowError(field, f"sale {head.sale_id}: {field} differs between its lines")
+        if head.member_id is not None and head.member_id not in self._known_members():
             raise RowError("member_id", f"unknown member {head.member_id!r}")
-        existing = load_sale(self.db, head.sale_id)
-        if existing is not None:
-            self._same_sale(existing, head, lines)
+        if head.sale_id in self._pending_ids or self.db.execute(
+            "SELECT 1 FROM sales WHERE sale_id = ?", [head.sale_id]
+        ).fetchone():
+            self.flush()
+            self._same_sale(load_sale(self.db, head.sale_id), head, lines)
             self.counts.unchanged += len(lines)
             return
         priced = [self._price(line) for line in lines]
@@ -219,35 +300,51 @@ class Saver:
             rows, discounts, code = self._sale_lines(head, priced)
         else:
             rows, discounts, code = self._return_lines(head, priced)
-        subtotal = sum(r["list_amount"] for r in rows)
-        total = sum(r["total"] for r in rows)
         ts = ts_text(head.ts)
-        self.db["sales"].insert(
-            {
-                "sale_id": head.sale_id,
-                "ts": ts,
-                "member_id": head.member_id,
-                "kind": head.kind,
-                "original_sale_id": head.original_sale_id,
-                "discount_code": code,
-                "subtotal": subtotal,
-                "discount_total": subtotal - total,
-                "total": total,
-                "source": "import",
-            }
+        subtotal = sum(r[2] for r in rows)
+        total = sum(r[3] for r in rows)
+        self._sales.append(
+            (head.sale_id, ts, head.member_id, head.kind, head.original_sale_id, code,
+             subtotal, subtotal - total, total, "import")
         )
-        for line_no, row in enumerate(rows, start=1):
-            row.update(sale_id=head.sale_id, line_no=line_no, member_id=head.member_id, ts=ts)
-        self.db["sale_lines"].insert_all(rows)
-        self.db["line_discounts"].insert_all(
-            {"sale_id": head.sale_id, "line_no": line_no, "seq": 1, "reason": "code", "amount": amount, "detail": detail}
-            for line_no, amount, detail in discounts
-        )
+        for line_no, (product_id, qty, listed, paid, unit, original_line, free) in enumerate(rows, start=1):
+            self._lines.append(
+                (head.sale_id, line_no, head.member_id, ts, product_id, qty, unit, listed, free, paid, original_line)
+            )
+        for line_no, amount, detail in discounts:
+            self._discounts.append((head.sale_id, line_no, 1, "code", amount, detail))
         if code is not None:
-            self.db["code_redemptions"].insert({"code": code, "sale_id": head.sale_id, "ts": ts})
+            self._redemptions.append((code, head.sale_id, ts))
+            self._pending_codes[code] = head.sale_id
+        self._pending_ids.add(head.sale_id)
         if head.member_id is not None:
             self.touched_members.add(head.member_id)
         self.counts.written += len(lines)
+        if len(self._sales) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered sales, their lines, discounts and code redemptions."""
+        if not self._sales:
+            return
+        self.db.conn.executemany(_insert_sql("sales", SALE_COLUMNS), self._sales)
+        self.db.conn.executemany(_insert_sql("sale_lines", LINE_COLUMNS), self._lines)
+        self.db.conn.executemany(_insert_sql("line_discounts", DISCOUNT_COLUMNS), self._discounts)
+        self.db.conn.executemany(
+            "INSERT INTO code_redemptions (code, sale_id, ts) VALUES (?, ?, ?)", self._redemptions
+        )
+        for buffer in (self._sales, self._lines, self._discounts, self._redemptions):
+            buffer.clear()
+        self._pending_ids.clear()
+        self._pending_codes.clear()
+
+    def finish(self) -> ImportCounts:
+        """Flush what is buffered and bring the per-member cache up to date."""
+        self.flush()
+        from .verify import rebuild_summary
+
+        rebuild_summary(self.db, sorted(self.touched_members))
+        return self.counts
 
     @staticmethod
     def _same_sale(existing, head: SaleLineRecord, lines: list[SaleLineRecord]) -> None:
@@ -262,54 +359,48 @@ class Saver:
 
     def _price(self, line: SaleLineRecord) -> tuple[SaleLineRecord, int | None, int | None]:
         """(line, unit price, amount): the amount given, or unit price x qty, or the catalogue's."""
-        known = self.db.execute("SELECT 1 FROM products WHERE product_id = ?", [line.product_id]).fetchone()
-        if known is None:
+        if line.product_id not in self._known_products():
             raise RowError("product_id", f"unknown product {line.product_id!r}")
         if line.line_amount is not None:
-            unit = share(line.line_amount, 1, line.qty)
-            return line, unit, line.line_amount
+            return line, share(line.line_amount, 1, line.qty), line.line_amount
         if line.unit_price is not None:
             return line, line.unit_price, line.unit_price * line.qty
         if line.kind == "return" and line.original_sale_id is not None:
             return line, None, None  # refunded at what was paid, below
-        row = self.db.execute(
-            "SELECT price FROM prices WHERE product_id = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1",
-            [line.product_id, ts_text(line.ts)],
-        ).fetchone()
-        if row is None:
+        price = self._price_at(line.product_id, line.ts)
+        if price is None:
             raise RowError("unit_price", f"{line.product_id} has no catalogue price at {ts_text(line.ts)}")
-        return line, row[0], row[0] * line.qty
+        return line, price, price * line.qty
 
     def _sale_lines(self, head: SaleLineRecord, priced):
         code = None
         percent = None
-        if head.original_sale_id is not None:
-            raise RowError("original_sale_id", "only a return references an original sale")
         if head.discount_code is not None:
             code = head.discount_code
             row = self.db.execute("SELECT percent FROM codes WHERE code = ?", [code]).fetchone()
             if row is None:
                 raise RowError("discount_code", f"unknown discount code {code!r}")
-            used = self.db.execute("SELECT sale_id FROM code_redemptions WHERE code = ?", [code]).fetchone()
-            if used is not None and used[0] != head.sale_id:
-                raise RowError("discount_code", f"discount code {code} was already used by sale {used[0]}")
+            used = self._pending_codes.get(code) or (
+                self.db.execute("SELECT sale_id FROM code_redemptions WHERE code = ?", [code]).fetchone() or [None]
+            )[0]
+            if used is not None and used != head.sale_id:
+                raise RowError("discount_code", f"discount code {code} was already used by sale {used}")
             percent = parse_number(row[0])
         rows, discounts = [], []
         for line_no, (line, unit, amount) in enumerate(priced, start=1):
             cut = percent_of(amount, percent) if percent is not None else 0
             if cut:
                 discounts.append((line_no, cut, f"{code} {format_number(percent)}%"))
-            rows.append(self._row(line, unit, amount, amount - cut, None))
+            rows.append((line.product_id, line.qty, amount, amount - cut, unit, None, 0))
         return rows, discounts, code
 
     def _return_lines(self, head: SaleLineRecord, priced):
         if head.discount_code is not None:
             raise RowError("discount_code", "a return does not redeem a discount code")
         if head.original_sale_id is None:
-            rows = []
-            for line, unit, amount in priced:
-                rows.append(self._row(line, unit, amount, amount, None))
-            return rows, [], None
+            return [(line.product_id, line.qty, amount, amount, unit, None, 0) for line, unit, amount in priced], [], None
+        if head.original_sale_id in self._pending_ids:
+            self.flush()
         original = load_sale(self.db, head.original_sale_id)
         if original is None or original.kind != "sale":
             raise RowError("original_sale_id", f"unknown sale {head.original_sale_id!r}")
@@ -317,9 +408,9 @@ class Saver:
             raise RowError("member_id", f"sale {original.sale_id} belongs to {original.member_id or 'no member'}")
         if head.ts < original.ts:
             raise RowError("ts", f"a return cannot be dated before its sale ({ts_text(original.ts)})")
-        left = {l.line_no: l.returnable for l in original.lines}
+        left = {sold.line_no: sold.returnable for sold in original.lines}
         rows = []
-        for line, unit, amount in priced:
+        for line, _unit, amount in priced:
             need = line.qty
             for sold in original.lines:
                 if sold.product_id != line.product_id or need == 0:
@@ -327,40 +418,16 @@ class Saver:
                 take = min(need, left[sold.line_no])
                 if not take:
                     continue
-                returned_before = sold.qty - left[sold.line_no]
+                before = sold.qty - left[sold.line_no]
                 left[sold.line_no] -= take
                 need -= take
-                refund = amount if amount is not None and take == line.qty else None
-                if refund is None:
-                    refund = share(sold.total, returned_before + take, sold.qty) - share(sold.total, returned_before, sold.qty)
-                listed = share(sold.list_amount, returned_before + take, sold.qty) - share(
-                    sold.list_amount, returned_before, sold.qty
-                )
-                rows.append(
-                    self._row(line, sold.unit_price, listed, refund, sold.line_no, qty=take,
-                              free=take if sold.free_units else 0)
-                )
+                paid = share(sold.total, before + take, sold.qty) - share(sold.total, before, sold.qty)
+                refund = amount if amount is not None and take == line.qty else paid
+                if refund > paid:
+                    raise RowError("unit_price", f"refunds {refund} minor units, more than the {paid} paid for them")
+                listed = share(sold.list_amount, before + take, sold.qty) - share(sold.list_amount, before, sold.qty)
+                rows.append((line.product_id, take, listed, refund, sold.unit_price, sold.line_no,
+                             take if sold.free_units else 0))
             if need:
                 raise RowError("qty", f"cannot return {line.qty} x {line.product_id}: more than sale {original.sale_id} has left")
         return rows, [], None
-
-    @staticmethod
-    def _row(line: SaleLineRecord, unit: int, listed: int, total: int, original_line: int | None,
-             qty: int | None = None, free: int = 0):
-        return {
-            "product_id": line.product_id,
-            "qty": qty if qty is not None else line.qty,
-            "unit_price": unit,
-            "list_amount": listed,
-            "free_units": free,
-            "total": total,
-            "original_line_no": original_line,
-        }
-
-    # -- cache --------------------------------------------------------------------------
-
-    def refresh_summaries(self) -> None:
-        """Recompute the cached totals of every member this import touched."""
-        from .verify import rebuild_summary
-
-        rebuild_summary(self.db, sorted(self.touched_members))

@@ -1,0 +1,474 @@
+"""Read-only queries for browsing the ledger: type-ahead search, a member's history, the paged member list.
+
+Nothing here writes. Every query is bounded (LIMIT) and index-driven, so the counter's type-ahead
+and the manager's member list stay fast at 100,000 members: the list is paged from SQL, never
+loaded whole.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from ..engine import Product, Program
+from . import schema_browse  # noqa: F401  (registers the browse indexes' migration)
+from .timestamps import parse_ts, ts_text
+
+SORTS = ("tier", "spend", "points", "last_visit", "name", "member_id")
+"""The member list's sort keys, in the order the list cycles through them."""
+
+SORT_LABELS = {
+    "tier": "tier",
+    "spend": "net spend",
+    "points": "points",
+    "last_visit": "last visit",
+    "name": "name",
+    "member_id": "member id",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MemberHit:
+    """A member found by a search, with the contact details that matched."""
+
+    member_id: str
+    name: str
+    email: str
+    phone: str
+    erased: bool = False
+
+    @property
+    def label(self) -> str:
+        """How a cashier reads the hit: name, id and one contact detail."""
+        if self.erased:
+            return f"(erased) · {self.member_id}"
+        contact = self.phone or self.email
+        name = self.name or "(no name)"
+        return f"{name} · {self.member_id}" + (f" · {contact}" if contact else "")
+
+
+@dataclass(frozen=True, slots=True)
+class SaleSummary:
+    """One sale or return in a member's history."""
+
+    sale_id: str
+    ts: datetime
+    kind: str
+    """sale or return."""
+    original_sale_id: str | None
+    discount_code: str | None
+    subtotal: int
+    discount_total: int
+    total: int
+    units: int
+    returnable: int
+    """Units of a sale not yet returned (0 for a return)."""
+    points_earned: int
+    points_redeemed: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointRow:
+    """One row of a member's points audit trail, as the manager reads it."""
+
+    movement_id: int
+    ts: datetime
+    kind: str
+    points: int
+    reason: str
+    sale_id: str | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDetails:
+    """A member's personal details and cached totals."""
+
+    member_id: str
+    name: str
+    email: str
+    phone: str
+    birthday: str
+    created_at: datetime
+    erased_at: datetime | None
+    visits: int
+    last_visit: datetime | None
+    spend: int
+    refunds: int
+    points_net: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """One row of the member list (from the ``member_summary`` cache)."""
+
+    member_id: str
+    name: str
+    erased: bool
+    visits: int
+    last_visit: datetime | None
+    spend: int
+    refunds: int
+    points_net: int
+
+    @property
+    def net_spend(self) -> int:
+        return self.spend - self.refunds
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPage:
+    """A window of the sorted, filtered member list."""
+
+    rows: tuple[MemberRow, ...]
+    offset: int
+    total: int
+    """How many members match the search (all members when there is none)."""
+    sort: str
+    descending: bool
+    search: str
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern matching values that start with ``text`` (wildcards in it escaped)."""
+    return _escape(text) + "%"
+
+
+def like_anywhere(text: str) -> str:
+    return "%" + _escape(text) + "%"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_MEMBER_COLUMNS = "member_id, coalesce(name, ''), coalesce(email, ''), coalesce(phone, ''), erased_at IS NOT NULL"
+
+
+def search_members(db: Database, text: str, limit: int = 8) -> list[MemberHit]:
+    """Members whose id, name, e-mail or phone matches ``text``: exact id, then prefixes, then anywhere.
+
+    Prefix matches come off the NOCASE indexes; only when they leave room does a substring scan
+    run (bounded by ``limit``), so a phone typed as ``0103`` still finds ``+1-555-0103``.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    found: dict[str, MemberHit] = {}
+
+    def take(sql: str, params: list) -> None:
+        for row in db.execute(sql, params):
+            if len(found) >= limit:
+                return
+            found.setdefault(row[0], MemberHit(row[0], row[1], row[2], row[3], bool(row[4])))
+
+    take(f"SELECT {_MEMBER_COLUMNS} FROM members WHERE member_id = ?", [text])
+    prefix = like_prefix(text)
+    for column in ("member_id", "name", "email", "phone"):
+        if len(found) >= limit:
+            break
+        take(
+            f"SELECT {_MEMBER_COLUMNS} FROM members WHERE {column} LIKE ? ESCAPE '\\' "
+            f"ORDER BY {column} COLLATE NOCASE LIMIT ?",
+            [prefix, limit],
+        )
+    if len(found) < limit and len(text) >= 2:
+        anywhere = like_anywhere(text)
+        digits = re.sub(r"\D", "", text)
+        phone_clause = ""
+        params: list = [anywhere, anywhere, anywhere]
+        if len(digits) >= 3:
+            # Phones are matched on their digits, whatever the punctuation typed or stored.
+            phone_clause = " OR replace(replace(replace(replace(phone, '-', ''), ' ', ''), '+', ''), '.', '') LIKE ?"
+            params.append(like_anywhere(digits))
+        take(
+            f"SELECT {_MEMBER_COLUMNS} FROM members WHERE name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' "
+            f"OR phone LIKE ? ESCAPE '\\'{phone_clause} LIMIT ?",
+            params + [limit],
+        )
+    return list(found.values())[:limit]
+
+
+def search_products(db: Database, text: str, at: datetime, limit: int = 8) -> list[Product]:
+    """Products whose id or name matches ``text`` (exact id first, then prefixes, then anywhere), priced at ``at``.
+
+    Products without a price in force at ``at`` cannot be sold and are left out.
+    """
+    text = text.strip()
+    price = """(SELECT price FROM prices r WHERE r.product_id = p.product_id AND r.valid_from <= :at
+                 ORDER BY r.valid_from DESC LIMIT 1)"""
+    found: dict[str, Product] = {}
+    queries = [
+        ("p.product_id = :text", {"text": text}),
+        ("p.product_id LIKE :pat ESCAPE '\\' OR p.name LIKE :pat ESCAPE '\\'", {"pat": like_prefix(text)}),
+        ("p.product_id LIKE :pat ESCAPE '\\' OR p.name LIKE :pat ESCAPE '\\'", {"pat": like_anywhere(text)}),
+    ]
+    for where, params in queries:
+        if len(found) >= limit:
+            break
+        rows = db.execute(
+            f"SELECT p.product_id, p.name, p.category, {price} AS price FROM products p WHERE {where} "
+            "ORDER BY p.name COLLATE NOCASE LIMIT :limit",
+            {**params, "at": ts_text(at), "limit": limit + len(found)},
+        )
+        for product_id, name, category, amount in rows:
+            if amount is not None and len(found) < limit:
+                found.setdefault(product_id, Product(product_id, name, category, amount))
+    return list(found.values())
+
+
+def recent_sales(db: Database, member_id: str, limit: int = 10, *, returnable_only: bool = False) -> list[SaleSummary]:
+    """A member's latest sales and returns, newest first (only sales with units left to return, if asked)."""
+    where = "s.member_id = :member"
+    if returnable_only:
+        where += " AND s.kind = 'sale'"
+    rows = _sale_summaries(db, where, {"member": member_id}, limit * 4 if returnable_only else limit)
+    if returnable_only:
+        rows = [row for row in rows if row.returnable > 0]
+    return rows[:limit]
+
+
+def sale_summary(db: Database, sale_id: str) -> SaleSummary | None:
+    """One sale's summary (None when the id is unknown)."""
+    rows = _sale_summaries(db, "s.sale_id = :sale", {"sale": sale_id}, 1)
+    return rows[0] if rows else None
+
+
+def _sale_summaries(db: Database, where: str, params: dict, limit: int) -> list[SaleSummary]:
+    sql = f"""
+        SELECT s.sale_id, s.ts, s.kind, s.original_sale_id, s.discount_code, s.subtotal, s.discount_total,
+               s.total, s.points_earned + s.points_bonus, s.points_redeemed,
+               (SELECT coalesce(sum(qty), 0) FROM sale_lines l WHERE l.sale_id = s.sale_id) AS units,
+               CASE WHEN s.kind = 'sale' THEN
+                   (SELECT coalesce(sum(l.qty), 0) FROM sales r JOIN sale_lines l ON l.sale_id = r.sale_id
+                     WHERE r.original_sale_id = s.sale_id AND r.kind = 'return')
+               ELSE 0 END AS returned
+          FROM sales s
+         WHERE {where}
+         ORDER BY s.ts DESC, s.sale_id DESC
+         LIMIT :limit
+    """
+    out = []
+    for sid, ts, kind, original, code, subtotal, discount, total, earned, redeemed, units, returned in db.execute(
+        sql, {**params, "limit": limit}
+    ):
+        out.append(
+            SaleSummary(
+                sid, parse_ts(ts), kind, original, code, subtotal, discount, total,
+                units, units - returned if kind == "sale" else 0, earned, redeemed,
+            )
+        )
+    return out
+
+
+def point_history(db: Database, member_id: str, limit: int = 200) -> list[PointRow]:
+    """A member's point movements, newest first: the audit trail the manager reads."""
+    return [
+        PointRow(mid, parse_ts(ts), kind, points, reason or "", sale_id, parse_ts(exp) if exp else None)
+        for mid, ts, kind, points, reason, sale_id, exp in db.execute(
+            """
+            SELECT movement_id, ts, kind, points, reason, sale_id, expires_at FROM point_movements
+             WHERE member_id = ? ORDER BY ts DESC, movement_id DESC LIMIT ?
+            """,
+            [member_id, limit],
+        )
+    ]
+
+
+def membership_history(db: Database, member_id: str) -> list[tuple[datetime, str]]:
+    """Joins and resignations, oldest first."""
+    return [
+        (parse_ts(ts), status)
+        for ts, status in db.execute(
+            "SELECT ts, status FROM memberships WHERE member_id = ? ORDER BY ts, id", [member_id]
+        )
+    ]
+
+
+def member_details(db: Database, member_id: str) -> MemberDetails | None:
+    """A member's personal details and cached totals (None when unknown)."""
+    row = db.execute(
+        """
+        SELECT m.member_id, coalesce(m.name, ''), coalesce(m.email, ''), coalesce(m.phone, ''),
+               coalesce(m.birthday, ''), m.created_at, m.erased_at,
+               coalesce(s.visits, 0), s.last_visit, coalesce(s.spend, 0), coalesce(s.refunds, 0),
+               coalesce(s.points_net, 0)
+          FROM members m LEFT JOIN member_summary s ON s.member_id = m.member_id
+         WHERE m.member_id = ?
+        """,
+        [member_id],
+    ).fetchone()
+    if row is None:
+        return None
+    mid, name, email, phone, birthday, created, erased, visits, last, spend, refunds, points = row
+    return MemberDetails(
+        mid, name, email, phone, birthday, parse_ts(created), parse_ts(erased) if erased else None,
+        visits, parse_ts(last) if last else None, spend, refunds, points,
+    )
+
+
+def free_member_id(db: Database, wanted: str) -> str:
+    """An unused member id made from ``wanted`` (a name, say): ``ann-lee``, else ``ann-lee-2``, …"""
+    base = re.sub(r"[^a-z0-9]+", "-", wanted.strip().lower()).strip("-") or "member"
+    base = base[:24].rstrip("-")
+    taken = {
+        row[0]
+        for row in db.execute(
+            "SELECT member_id FROM members WHERE member_id = ? OR member_id LIKE ? ESCAPE '\\'",
+            [base, like_prefix(base + "-")],
+        )
+    }
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+# -- the member list --------------------------------------------------------------------------
+
+
+def _sort_key(program: Program | None, sort: str) -> str:
+    """The SQL expression a sort orders by; each one matches an index of ``schema_browse``."""
+    if sort == "tier":
+        # The tier is a step function of its basis, so ordering by the basis orders by tier.
+        # Points-based programmes rank by cached points; spend-based ones by net spend (for a
+        # rolling window this is all-time net spend: close, not exact; the tier column is exact).
+        if program is not None and program.tiers is not None and program.tiers.basis == "points":
+            return "s.points_net"
+        return "s.spend - s.refunds"
+    return {
+        "spend": "s.spend - s.refunds",
+        "points": "s.points_net",
+        "last_visit": "s.last_visit",
+        "name": "m.name COLLATE NOCASE",
+        "member_id": "m.member_id",
+    }[sort]
+
+
+_ROW_COLUMNS = """m.member_id, coalesce(m.name, ''), m.erased_at IS NOT NULL, coalesce(s.visits, 0), s.last_visit,
+                  coalesce(s.spend, 0), coalesce(s.refunds, 0), coalesce(s.points_net, 0)"""
+
+
+def _rows(cursor) -> list[MemberRow]:
+    return [
+        MemberRow(mid, name, bool(erased), visits, parse_ts(last) if last else None, spend, refunds, points)
+        for mid, name, erased, visits, last, spend, refunds, points in cursor
+    ]
+
+
+def count_members(db: Database, search: str = "") -> int:
+    """How many members match ``search`` (by id, name, e-mail or phone prefix); all when empty."""
+    search = search.strip()
+    if not search:
+        return db.execute("SELECT count(*) FROM members").fetchone()[0]
+    return db.execute(f"SELECT count(*) FROM ({_HITS_SQL})", {"pat": like_prefix(search)}).fetchone()[0]
+
+
+_HITS_SQL = """
+    SELECT member_id FROM members WHERE member_id LIKE :pat ESCAPE '\\'
+    UNION SELECT member_id FROM members WHERE name LIKE :pat ESCAPE '\\'
+    UNION SELECT member_id FROM members WHERE email LIKE :pat ESCAPE '\\'
+    UNION SELECT member_id FROM members WHERE phone LIKE :pat ESCAPE '\\'
+"""
+
+
+def member_page(
+    db: Database,
+    program: Program | None = None,
+    *,
+    search: str = "",
+    sort: str = "spend",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = 50,
+) -> MemberPage:
+    """One page of the member list, filtered by a search prefix and sorted, straight from SQL.
+
+    Without a search, the page is read off an index in sort order (members with no cached totals
+    yet, if any, come after them, or before when ascending), so opening the list or paging deep
+    into it never sorts the whole table. With a search, only the matching members are sorted.
+    """
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r} (expected one of {', '.join(SORTS)})")
+    search = search.strip()
+    offset = max(0, offset)
+    key = _sort_key(program, sort)
+    direction = "DESC" if descending else "ASC"
+    order = f"{key} {direction}, m.member_id {direction}"
+    # The summary-driven page ties on s.member_id so the index's own order satisfies ORDER BY.
+    cached_order = f"{key} {direction}, s.member_id {direction}"
+    if search:
+        params = {"pat": like_prefix(search), "limit": limit, "offset": offset}
+        total = count_members(db, search)
+        rows = _rows(
+            db.execute(
+                f"""
+                SELECT {_ROW_COLUMNS} FROM ({_HITS_SQL}) h
+                  JOIN members m ON m.member_id = h.member_id
+                  LEFT JOIN member_summary s ON s.member_id = m.member_id
+                 ORDER BY {order} LIMIT :limit OFFSET :offset
+                """,
+                params,
+            )
+        )
+        return MemberPage(tuple(rows), offset, total, sort, descending, search)
+    total = count_members(db)
+    if sort in ("name", "member_id"):
+        rows = _rows(
+            db.execute(
+                f"""
+                SELECT {_ROW_COLUMNS} FROM members m LEFT JOIN member_summary s ON s.member_id = m.member_id
+                 ORDER BY {order} LIMIT ? OFFSET ?
+                """,
+                [limit, offset],
+            )
+        )
+        return MemberPage(tuple(rows), offset, total, sort, descending, search)
+    # Members with a cached summary, in index order; the (rare) ones without come as a block
+    # at the "zero / never" end of the order.
+    cached = db.execute("SELECT count(*) FROM member_summary").fetchone()[0]
+    missing = max(0, total - cached)
+    first, second = ("cached", "missing") if descending else ("missing", "cached")
+    sizes = {"cached": cached, "missing": missing}
+    rows: list[MemberRow] = []
+    start = offset
+    for part in (first, second):
+        size = sizes[part]
+        if start < size and len(rows) < limit:
+            take = limit - len(rows)
+            if part == "cached":
+                rows += _rows(
+                    db.execute(
+                        f"""
+                        SELECT {_ROW_COLUMNS} FROM member_summary s JOIN members m ON m.member_id = s.member_id
+                         ORDER BY {cached_order} LIMIT ? OFFSET ?
+                        """,
+                        [take, start],
+                    )
+                )
+            else:
+                rows += _rows(
+                    db.execute(
+                        f"""
+                        SELECT {_ROW_COLUMNS} FROM members m LEFT JOIN member_summary s ON s.member_id = m.member_id
+                         WHERE s.member_id IS NULL ORDER BY m.member_id {direction} LIMIT ? OFFSET ?
+                        """,
+                        [take, start],
+                    )
+                )
+            start = 0
+        else:
+            start -= size
+    return MemberPage(tuple(rows), offset, total, sort, descending, search)
+
+
+def tier_basis_order(program: Program) -> str:
+    """What 'sort by tier' orders on, in words (the member list says it in its title)."""
+    if program.tiers is not None and program.tiers.basis == "points":
+        return "points"
+    return "net spend"

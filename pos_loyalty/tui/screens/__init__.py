@@ -1,0 +1,1 @@
+"""Full screens: the counter, receipts, returns, the back office and a member's page."""
