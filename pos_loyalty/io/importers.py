@@ -147,23 +147,25 @@ def code_record(f: Fields) -> CodeRecord:
 
 
 def sale_record(f: Fields) -> SaleLineRecord:
-    kind = (f.text("kind") or "sale").lower()
+    row = f.row
+    kind = (row.get("kind") or "sale").lower()
     if kind not in ("sale", "return"):
         raise RowError("kind", f"must be sale or return, not {kind!r}")
     qty = f.count("qty", 1)
     if qty < 1:
         raise RowError("qty", f"must be at least 1 (a return is kind=return with a positive qty), not {qty}")
-    unit_price, line_amount = f.amount("unit_price"), f.amount("line_amount")
+    unit_price = f.amount("unit_price") if row.get("unit_price") is not None else None
+    line_amount = f.amount("line_amount") if row.get("line_amount") is not None else None
     if unit_price is not None and line_amount is not None:
         raise RowError("line_amount", "give unit_price or line_amount, not both")
-    original = f.text("original_sale_id")
+    original = row.get("original_sale_id")
     if original is not None and kind != "return":
         raise RowError("original_sale_id", "only a return references an original sale")
-    code = f.text("discount_code")
+    code = row.get("discount_code")
     return SaleLineRecord(
         sale_id=f.text("sale_id", True),
         ts=f.moment("ts", True),
-        member_id=f.text("member_id"),
+        member_id=row.get("member_id"),
         product_id=f.text("product_id", True),
         qty=qty,
         unit_price=unit_price,

@@ -167,7 +167,6 @@ def import_online_retail(
     """Import the file in one transaction (all or nothing unless ``skip_invalid``)."""
     path = Path(path)
     summary = RetailSummary()
-    first_seen = _first_invoices(path)
 
     def refuse(line_no: int, values: dict, exc: RowError) -> None:
         if rejects is None:
@@ -193,7 +192,7 @@ def import_online_retail(
                 for line in lines
             ]
             try:
-                if head.member is not None and saver.ensure_member(head.member, first_seen[head.member]):
+                if head.member is not None and saver.ensure_member(head.member, head.ts):
                     summary.members_added += 1
                 for line in lines:
                     if line.member != head.member:
@@ -240,19 +239,3 @@ def import_online_retail(
             raise InputError(path, "has no rows to import")
         saver.finish()
     return summary
-
-
-def _first_invoices(path: Path) -> dict[str, datetime]:
-    """Each customer's first invoice: the instant they joined (a first pass over two columns)."""
-    first: dict[str, datetime] = {}
-    for _, values in _rows(path, None):
-        try:
-            member = customer_id(values[CUSTOMER])
-            if member is None:
-                continue
-            when = parse_when(values[DATE])
-        except RowError:
-            continue  # reported, with its row, by the main pass
-        if member not in first or when < first[member]:
-            first[member] = when
-    return first

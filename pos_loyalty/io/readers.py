@@ -102,14 +102,14 @@ def _csv_rows(path: Path, columns: set[str], required: set[str], progress=None) 
             raise InputError(path, f"is not valid CSV: {exc}", 1) from None
         header = [h.strip() for h in header]
         _check_columns(path, header, columns, required, 1)
+        width = len(header)
         try:
             for values in reader:
-                row = reader.line_num
-                if not any(v.strip() for v in values):
-                    continue
-                if len(values) != len(header):
-                    raise InputError(path, f"has {len(values)} fields, the header has {len(header)}", row)
-                yield row, {k: (v.strip() or None) for k, v in zip(header, values)}
+                if len(values) != width:
+                    if not "".join(values).strip():
+                        continue
+                    raise InputError(path, f"has {len(values)} fields, the header has {width}", reader.line_num)
+                yield reader.line_num, {k: (v.strip() or None) for k, v in zip(header, values)}
         except csv.Error as exc:
             raise InputError(path, f"is not valid CSV: {exc}", reader.line_num) from None
 

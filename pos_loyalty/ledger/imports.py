@@ -110,6 +110,8 @@ class Saver:
 
     BATCH = 2000
     """Sales buffered before a flush."""
+    ID_CACHE_LIMIT = 300_000
+    """Up to this many recorded sales, their ids are held in memory instead of looked up one by one."""
 
     def __init__(self, db: Database, program: Program):
         self.db = db
@@ -124,6 +126,8 @@ class Saver:
         self._discounts: list[tuple] = []
         self._redemptions: list[tuple] = []
         self._pending_ids: set[str] = set()
+        self._recorded_ids: set[str] | None = None
+        self._joins: dict[str, datetime] = {}
         self._pending_codes: dict[str, str] = {}
 
     # -- members ------------------------------------------------------------------------
@@ -241,14 +245,22 @@ class Saver:
         self._known_products().add(product_id)
         return True
 
-    def ensure_member(self, member_id: str, joined_at: datetime) -> bool:
-        """Add a member who joined at ``joined_at`` unless they exist; True when added."""
+    def ensure_member(self, member_id: str, seen_at: datetime) -> bool:
+        """Add a member who joins at the first instant they are seen in this import; True when added.
+
+        The join is written at :meth:`finish`, at the earliest instant seen, so a file that is not
+        in time order still dates the join at the member's first purchase.
+        """
+        if member_id in self._joins:
+            if seen_at < self._joins[member_id]:
+                self._joins[member_id] = seen_at
+            return False
         if member_id in self._known_members():
             return False
-        at = ts_text(joined_at)
+        at = ts_text(seen_at)
         self.db.conn.execute("INSERT INTO members (member_id, name, created_at) VALUES (?, '', ?)", (member_id, at))
         self._known_members().add(member_id)
-        self._join(member_id, joined_at, first=True)
+        self._joins[member_id] = seen_at
         return True
 
     def _price_at(self, product_id: str, at: datetime) -> int | None:
@@ -288,9 +300,7 @@ class Saver:
                         raise RowError(field, f"sale {head.sale_id}: {field} differs between its lines")
         if head.member_id is not None and head.member_id not in self._known_members():
             raise RowError("member_id", f"unknown member {head.member_id!r}")
-        if head.sale_id in self._pending_ids or self.db.execute(
-            "SELECT 1 FROM sales WHERE sale_id = ?", [head.sale_id]
-        ).fetchone():
+        if head.sale_id in self._pending_ids or self._recorded(head.sale_id):
             self.flush()
             self._same_sale(load_sale(self.db, head.sale_id), head, lines)
             self.counts.unchanged += len(lines)
@@ -323,11 +333,25 @@ class Saver:
         if len(self._sales) >= self.BATCH:
             self.flush()
 
+    def _recorded(self, sale_id: str) -> bool:
+        """Whether the ledger already holds ``sale_id`` (before this import's buffer)."""
+        if self._recorded_ids is None:
+            count = self.db.execute("SELECT count(*) FROM sales").fetchone()[0]
+            if count > self.ID_CACHE_LIMIT:
+                self._recorded_ids = frozenset()  # too many to hold: ask the index each time
+            else:
+                self._recorded_ids = {row[0] for row in self.db.execute("SELECT sale_id FROM sales")}
+        if isinstance(self._recorded_ids, frozenset):
+            return self.db.execute("SELECT 1 FROM sales WHERE sale_id = ?", [sale_id]).fetchone() is not None
+        return sale_id in self._recorded_ids
+
     def flush(self) -> None:
         """Write the buffered sales, their lines, discounts and code redemptions."""
         if not self._sales:
             return
         self.db.conn.executemany(_insert_sql("sales", SALE_COLUMNS), self._sales)
+        if isinstance(self._recorded_ids, set):
+            self._recorded_ids.update(self._pending_ids)
         self.db.conn.executemany(_insert_sql("sale_lines", LINE_COLUMNS), self._lines)
         self.db.conn.executemany(_insert_sql("line_discounts", DISCOUNT_COLUMNS), self._discounts)
         self.db.conn.executemany(
@@ -341,6 +365,12 @@ class Saver:
     def finish(self) -> ImportCounts:
         """Flush what is buffered and bring the per-member cache up to date."""
         self.flush()
+        for member_id, joined_at in self._joins.items():
+            self.db.conn.execute(
+                "UPDATE members SET created_at = ? WHERE member_id = ?", (ts_text(joined_at), member_id)
+            )
+            self._join(member_id, joined_at, first=True)
+        self._joins.clear()
         from .verify import rebuild_summary
 
         rebuild_summary(self.db, sorted(self.touched_members))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 
 class TimestampError(ValueError):
@@ -14,8 +15,12 @@ def ts_text(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=8192)
 def parse_ts(text: str) -> datetime:
-    """Read an instant from ISO text (a date alone means its midnight); timezones become local."""
+    """Read an instant from ISO text (a date alone means its midnight); timezones become local.
+
+    Cached: the lines of one sale, and the rows the ledger reads back, repeat their instants.
+    """
     raw = str(text).strip()
     if not raw:
         raise TimestampError("the time is empty")

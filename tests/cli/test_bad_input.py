@@ -32,8 +32,14 @@ def template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def shop(template, tmp_path) -> Path:
+    """A copy of the template, taken with SQLite's backup API (the WAL holds recent pages)."""
+    import sqlite3
+
     db = tmp_path / "shop.db"
-    db.write_bytes(template.read_bytes())
+    source, target = sqlite3.connect(template), sqlite3.connect(db)
+    source.backup(target)
+    source.close()
+    target.close()
     return db
 
 

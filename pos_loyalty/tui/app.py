@@ -1,0 +1,112 @@
+"""The Textual app and its factory: ``make_app(db_path)`` for the CLI and the tests alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..ledger import LedgerError
+from ..ledger.access import pin_is_set
+from .commands import LedgerCommands
+from .dialogs.pin import PinDialog
+from .screens.counter import CounterScreen
+from .screens.office import BackOfficeScreen
+from .till import Till
+
+
+class LoyaltyApp(App[None]):
+    """The counter first; the back office behind F10 (and the manager PIN when one is set)."""
+
+    CSS_PATH = "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (130, "-wide")]
+    TITLE = "pos-loyalty"
+    COMMANDS = App.COMMANDS | {LedgerCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, till: Till) -> None:
+        super().__init__()
+        self.till = till
+        """The ledger, the programme and the clock every screen works through."""
+        self.title = till.program.title
+        self.sub_title = str(till.path)
+
+    def get_default_screen(self) -> Screen:
+        return CounterScreen()
+
+    def on_unmount(self) -> None:
+        self.till.close()
+
+    @property
+    def counter(self) -> CounterScreen:
+        """The counter screen (always at the bottom of the stack)."""
+        screen = self.screen_stack[0]
+        assert isinstance(screen, CounterScreen)
+        return screen
+
+    def _to_counter(self) -> CounterScreen:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        return self.counter
+
+    # -- actions the command palette and the counter share ----------------------------------
+
+    def action_back_office(self) -> None:
+        """Open the back office, asking for the manager PIN first when one is set."""
+        if any(isinstance(screen, BackOfficeScreen) for screen in self.screen_stack):
+            return
+        self._open_back_office()
+
+    @work(thread=True, exclusive=True, group="office")
+    def _open_back_office(self) -> None:
+        with self.till.ledger() as db:
+            needs_pin = pin_is_set(db)
+        self.call_from_thread(self._back_office_gate, needs_pin)
+
+    def _back_office_gate(self, needs_pin: bool) -> None:
+        def opened(ok: bool | None) -> None:
+            if ok:
+                self.push_screen(BackOfficeScreen())
+
+        if needs_pin:
+            self.push_screen(PinDialog(), opened)
+        else:
+            opened(True)
+
+    def action_new_sale(self) -> None:
+        self._to_counter().action_new_sale()
+
+    def action_return_items(self) -> None:
+        self._to_counter().action_return_items()
+
+    def pick_member(self, member_id: str) -> None:
+        """Put a member at the counter (from the command palette)."""
+        self._to_counter().choose_member(member_id)
+
+    def add_product(self, product_id: str) -> None:
+        """Add one of a product to the basket (from the command palette)."""
+        self._to_counter().add_product(product_id, 1)
+
+
+def make_app(db_path: Path, *, clock: Callable[[], datetime] | None = None) -> LoyaltyApp:
+    """The TUI over the ledger at ``db_path``; ``clock`` gives the time (tests pass a fixed one).
+
+    Raises:
+        LedgerError: there is no ledger at ``db_path``, or it has no programme yet.
+    """
+    path = Path(db_path)
+    if not path.exists():
+        raise LedgerError(f"no ledger at {path}: create one with `pos-loyalty init` (or try `pos-loyalty demo`)")
+    return LoyaltyApp(Till(path, clock))
+
+
+def run(db_path: Path) -> None:
+    """Open the TUI on a ledger and run it until the cashier quits."""
+    make_app(db_path).run()

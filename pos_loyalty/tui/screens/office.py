@@ -1,0 +1,379 @@
+"""The manager's back office: members (search, sort, page), segments per tier, KPIs, codes, the rules.
+
+Each tab loads when first shown, in a thread worker; the member list is paged from SQL so it
+opens as fast with 100,000 members as with four.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Markdown, Static, TabbedContent, TabPane
+
+from ...engine import member_status
+from ...engine.money import format_number
+from ...ledger import LedgerError, add_member, load_member_facts
+from ...ledger.browse import SORT_LABELS, SORTS, MemberPage, free_member_id, member_page, tier_basis_order
+from ...views import money
+from ..dialogs.enrol import EnrolDialog, NewMember
+from ..messages import LedgerFailed, MemberEnrolled
+from ..text import rules_markdown
+from ..widgets.bar_chart import Bar, BarChart
+from ..widgets.member_panel import TIER_COLOURS
+from ..widgets.member_table import PAGE_SIZE, ListedMember, MemberTable
+from .base import TillScreen
+
+try:  # the reports module is written alongside the TUI; the screens say so if it is missing
+    from ... import reports
+except ImportError:  # pragma: no cover - only while the reports module does not exist yet
+    reports = None  # type: ignore[assignment]
+
+TABS = ("members", "segments", "kpis", "codes", "rules")
+
+
+class MembersPaged(Message):
+    """A page of the member list, with the engine's tier for each row."""
+
+    def __init__(self, page: MemberPage, members: list[ListedMember], cursor: str, elapsed_ms: float) -> None:
+        super().__init__()
+        self.page = page
+        self.members = members
+        self.cursor = cursor
+        self.elapsed_ms = elapsed_ms
+
+
+class ReportReady(Message):
+    """A report tab's figures (``data`` is what the reports module returned)."""
+
+    def __init__(self, tab: str, data: object) -> None:
+        super().__init__()
+        self.tab = tab
+        self.data = data
+
+
+class BackOfficeScreen(TillScreen):
+    """The manager's screens, one tab each; Escape goes back to the counter."""
+
+    BINDINGS = [
+        Binding("escape", "leave", "Counter", key_display="Esc"),
+        Binding("f2", "tab('members')", "Members"),
+        Binding("f3", "tab('segments')", "Segments"),
+        Binding("f4", "tab('kpis')", "KPIs"),
+        Binding("f5", "tab('codes')", "Codes"),
+        Binding("f6", "tab('rules')", "Rules"),
+        Binding("f7", "sort", "Sort"),
+        Binding("f8", "order", "Order"),
+        Binding("f9", "enrol", "Enrol"),
+        Binding("ctrl+r", "reload", "Refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort = "tier"
+        self.descending = True
+        self.search = ""
+        self.loaded: set[str] = set()
+        self.last_page_ms = 0.0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static(f"{self.program.title} · back office", id="shop-title")
+            yield Static("", id="clock")
+        with TabbedContent(initial="members", id="office-tabs"):
+            with TabPane("Members", id="members"):
+                with Horizontal(classes="entry-row"):
+                    yield Input(placeholder="search id, name, e-mail or phone", id="member-search", compact=True)
+                    yield Static("", id="list-info")
+                yield MemberTable(id="member-table")
+            with TabPane("Segments", id="segments"):
+                with VerticalScroll():
+                    yield BarChart(id="segments-chart")
+            with TabPane("KPIs", id="kpis"):
+                with VerticalScroll():
+                    yield Static("", id="kpi-table")
+            with TabPane("Codes", id="codes"):
+                yield Static("Discount codes: orders and averages per percentage", classes="caption")
+                yield DataTable(id="code-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Rules", id="rules"):
+                with VerticalScroll():
+                    yield Markdown(rules_markdown(self.program), id="rules-text")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#clock", Static).update(self.till.now().strftime("%a %d %b %H:%M"))
+        table = self.query_one("#code-table", DataTable)
+        for label in ("Percent", "Orders", "Avg items", "Avg subtotal", "Avg total", "Avg discount"):
+            table.add_column(label)
+        self.loaded.add("members")
+        self.load_page(0, "first")
+        self.query_one("#member-search", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("sort", "order"):
+            return self.active_tab == "members"
+        return True
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    # -- tabs ---------------------------------------------------------------------------------
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self._focus_tab(tab)
+
+    def _focus_tab(self, tab: str) -> None:
+        if tab == "members":
+            self.query_one("#member-search", Input).focus()
+        elif tab == "codes":
+            self.query_one("#code-table", DataTable).focus()
+        else:
+            self.query_one(f"#{tab} VerticalScroll").focus()
+
+    @on(TabbedContent.TabActivated)
+    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        tab = event.pane.id or ""
+        self.refresh_bindings()
+        if tab not in self.loaded:
+            self.loaded.add(tab)
+            self.load_report(tab)
+
+    def action_reload(self) -> None:
+        tab = self.active_tab
+        if tab == "members":
+            self.load_page(self.query_one(MemberTable).offset, "first")
+        else:
+            self.load_report(tab)
+
+    def action_leave(self) -> None:
+        self.app.pop_screen()
+
+    # -- member list ---------------------------------------------------------------------------
+
+    @on(Input.Changed, "#member-search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.search = event.value.strip()
+        self.load_page(0, "first")
+
+    @on(Input.Submitted, "#member-search")
+    def search_submitted(self, event: Input.Submitted) -> None:
+        table = self.query_one(MemberTable)
+        if table.row_count:
+            table.focus()
+
+    def action_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.descending = self.sort not in ("name", "member_id")
+        self.load_page(0, "first")
+
+    def action_order(self) -> None:
+        self.descending = not self.descending
+        self.load_page(0, "first")
+
+    @on(MemberTable.PageWanted)
+    def page_wanted(self, message: MemberTable.PageWanted) -> None:
+        self.load_page(message.offset, message.cursor)
+
+    @work(thread=True, exclusive=True, group="member-page")
+    def load_page(self, offset: int, cursor: str = "first") -> None:
+        """One page of members from SQL, and the engine's tier for just those rows."""
+        started = time.perf_counter()
+        till = self.till
+        program = till.program
+        at = till.now()
+        with till.ledger() as db:
+            page = member_page(
+                db, program, search=self.search, sort=self.sort, descending=self.descending, offset=offset, limit=PAGE_SIZE
+            )
+            members = []
+            for row in page.rows:
+                tier, active = "", False
+                facts = load_member_facts(db, row.member_id)
+                if facts is not None:
+                    status = member_status(program, facts, at)
+                    active = status.active
+                    tier = status.tier.name if status.tier else ("resigned" if facts.memberships else "")
+                members.append(
+                    ListedMember(
+                        row.member_id,
+                        row.name if not row.erased else "",
+                        tier,
+                        active,
+                        row.net_spend,
+                        row.points_net,
+                        row.visits,
+                        row.last_visit.strftime("%Y-%m-%d") if row.last_visit else "",
+                    )
+                )
+        self.post_message(MembersPaged(page, members, cursor, (time.perf_counter() - started) * 1000))
+
+    @on(MembersPaged)
+    def members_paged(self, message: MembersPaged) -> None:
+        page = message.page
+        if page.search != self.search or page.sort != self.sort or page.descending != self.descending:
+            return
+        self.last_page_ms = message.elapsed_ms
+        table = self.query_one(MemberTable)
+        table.show_page(self.program, page.offset, page.total, message.members, message.cursor)
+        arrow = "↓" if page.descending else "↑"
+        sort = SORT_LABELS[page.sort]
+        if page.sort == "tier":
+            sort = f"tier (by {tier_basis_order(self.program)})"
+        if page.total:
+            shown = f"{page.offset + 1:,}–{page.offset + len(page.rows):,} of {page.total:,}"
+        else:
+            shown = "no member matches" if page.search else "no members yet"
+        self.query_one("#list-info", Static).update(f"{shown} · by {sort} {arrow}")
+
+    @on(MemberTable.Opened)
+    def open_member(self, message: MemberTable.Opened) -> None:
+        self.show_member(message.member_id)
+
+    def show_member(self, member_id: str) -> None:
+        from .member import MemberScreen
+
+        def back(_: object = None) -> None:
+            self.load_page(self.query_one(MemberTable).offset, member_id)
+
+        self.app.push_screen(MemberScreen(member_id), back)
+
+    def action_enrol(self) -> None:
+        def enrol(member: NewMember | None) -> None:
+            if member is not None:
+                self.enrol(member)
+
+        self.app.push_screen(EnrolDialog(self.search), enrol)
+
+    @work(thread=True, exclusive=True, group="enrol")
+    def enrol(self, member: NewMember) -> None:
+        till = self.till
+        try:
+            with till.ledger() as db:
+                member_id = member.member_id or free_member_id(db, member.name or member.email.split("@")[0] or member.phone)
+                add_member(db, till.program, member_id, till.now(), name=member.name,
+                           email=member.email or None, phone=member.phone or None)
+        except LedgerError as exc:
+            self.post_message(LedgerFailed("enrol", str(exc)))
+            return
+        self.post_message(MemberEnrolled(member_id, member.name))
+
+    @on(MemberEnrolled)
+    def enrolled(self, message: MemberEnrolled) -> None:
+        self.notify(f"{message.name or message.member_id} enrolled as {message.member_id}", title="Enrolled")
+        self.show_member(message.member_id)
+
+    @on(LedgerFailed)
+    def failed(self, message: LedgerFailed) -> None:
+        self.notify(message.reason, title=f"Could not {message.action}", severity="error", timeout=8)
+
+    # -- reports -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=False, group="reports")
+    def load_report(self, tab: str) -> None:
+        if tab == "rules" or tab == "members":
+            return
+        if reports is None:
+            self.post_message(ReportReady(tab, "the reports module (pos_loyalty.reports) is not installed"))
+            return
+        till = self.till
+        at = till.now()
+        try:
+            with till.ledger() as db:
+                if tab == "segments":
+                    data: object = reports.tier_segments(db, till.program, at)
+                elif tab == "kpis":
+                    data = reports.kpis(db, till.program, at)
+                else:
+                    data = reports.discount_analysis(db, till.program)
+        except LedgerError as exc:
+            data = str(exc)
+        self.post_message(ReportReady(tab, data))
+
+    @on(ReportReady)
+    def report_ready(self, message: ReportReady) -> None:
+        program = self.program
+        if isinstance(message.data, str):
+            self.notify(message.data, title="Report unavailable", severity="warning")
+            return
+        if message.tab == "segments":
+            chart = self.query_one("#segments-chart", BarChart)
+            bars = [
+                Bar(
+                    segment.tier,
+                    segment.members,
+                    TIER_COLOURS[min(max(segment.rank, 1), len(TIER_COLOURS)) - 1],
+                    _tier_note(program, segment.tier),
+                )
+                for segment in message.data  # type: ignore[attr-defined]
+            ]
+            chart.show(bars, f"Active members per tier, as of {self.till.now():%Y-%m-%d %H:%M}")
+        elif message.tab == "kpis":
+            self.query_one("#kpi-table", Static).update(kpi_table(program, message.data))
+        elif message.tab == "codes":
+            table = self.query_one("#code-table", DataTable)
+            table.clear()
+            for row in message.data:  # type: ignore[attr-defined]
+                table.add_row(
+                    f"{format_number(row.percent)} %",
+                    Text(str(row.orders), justify="right"),
+                    Text(str(row.avg_items), justify="right"),
+                    Text(money(program, row.avg_subtotal), justify="right"),
+                    Text(money(program, row.avg_total), justify="right"),
+                    Text(money(program, row.avg_discount), justify="right"),
+                )
+            if not table.row_count:
+                self.query_one("#codes .caption", Static).update("No discount code has been redeemed yet.")
+
+
+def _tier_note(program, tier_name: str) -> str:
+    tier = program.tier_named(tier_name)
+    if tier is None or program.tiers is None:
+        return ""
+    if tier.threshold is None:
+        return "entry tier"
+    word = "over" if program.tiers.comparison == "above" else "from"
+    if program.tiers.basis == "points":
+        return f"{word} {tier.threshold} points"
+    return f"{word} {money(program, tier.threshold)} {program.currency}"
+
+
+def _ratio(value: Fraction | None, percent: bool = False) -> str:
+    if value is None:
+        return "–"
+    if percent:
+        return f"{format_number(Fraction(round(value * 1000), 10))} %"
+    return format_number(Fraction(round(value * 100), 100))
+
+
+def kpi_table(program, kpis) -> Table:
+    """The KPIs as a two-column table (the points seed's list)."""
+    table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("Period", f"{kpis.since:%Y-%m-%d} – {kpis.as_of:%Y-%m-%d}")
+    table.add_row("Members", f"{kpis.members:,}")
+    table.add_row("Active members (bought in 90 days)", f"{kpis.active_members:,}")
+    table.add_row("Repeat rate (2+ purchases)", _ratio(kpis.repeat_rate, percent=True))
+    table.add_row("Tier upgrades in the period", str(kpis.upgrades))
+    table.add_row("Tier downgrades in the period", str(kpis.downgrades))
+    if program.points is not None:
+        table.add_row("Points earned", f"{kpis.points_earned:,}")
+        table.add_row("Points redeemed", f"{kpis.points_redeemed:,}")
+        table.add_row("Points expired", f"{kpis.points_expired:,}")
+        table.add_row("Earn-to-burn ratio", _ratio(kpis.earn_to_burn))
+        table.add_row("Points outstanding", f"{kpis.outstanding_points:,}")
+    if kpis.sign_ups_by_month:
+        table.add_row("", "")
+        table.add_row("Sign-ups by month", "")
+        for month, count in kpis.sign_ups_by_month[-12:]:
+            table.add_row(f"  {month}", f"{count:,}")
+    return table

@@ -1,0 +1,146 @@
+"""The member list as a window onto SQL: one page of rows at a time, paged by the screen.
+
+A DataTable with 100,000 rows takes seconds to build; this one never holds more than a page.
+Moving past either end, PageUp/PageDown, Home and End post :class:`PageWanted`; the screen
+answers with :meth:`MemberTable.show_page`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ...engine import Program
+from ...views import money
+
+PAGE_SIZE = 40
+
+
+@dataclass(frozen=True, slots=True)
+class ListedMember:
+    """A row as shown: the cached totals and the engine's tier for it."""
+
+    member_id: str
+    name: str
+    tier: str
+    active: bool
+    net_spend: int
+    points: int
+    visits: int
+    last_visit: str
+
+
+class MemberTable(DataTable, inherit_bindings=False):
+    """One page of the member list; Enter opens the member."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open"),
+        Binding("down", "down", "Down", show=False),
+        Binding("up", "up", "Up", show=False),
+        Binding("pagedown", "page(1)", "Page ↓", show=False),
+        Binding("pageup", "page(-1)", "Page ↑", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+    ]
+
+    class PageWanted(Message):
+        """The screen should fetch the page starting at ``offset`` and put the cursor on ``cursor``."""
+
+        def __init__(self, offset: int, cursor: str) -> None:
+            super().__init__()
+            self.offset = offset
+            self.cursor = cursor
+            """first or last: where the cursor lands on the new page."""
+
+    class Opened(Message):
+        def __init__(self, member_id: str) -> None:
+            super().__init__()
+            self.member_id = member_id
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.offset = 0
+        self.total = 0
+        self.members: list[ListedMember] = []
+
+    def on_mount(self) -> None:
+        for label, key in (
+            ("Member", "member_id"),
+            ("Name", "name"),
+            ("Tier", "tier"),
+            ("Net spend", "spend"),
+            ("Points", "points"),
+            ("Visits", "visits"),
+            ("Last visit", "last"),
+        ):
+            self.add_column(label, key=key)
+
+    def show_page(self, program: Program, offset: int, total: int, members: list[ListedMember], cursor: str = "first") -> None:
+        """Show one page; ``cursor`` is first, last or a member id to keep it on."""
+        self.offset = offset
+        self.total = total
+        self.members = list(members)
+        self.clear()
+        for member in members:
+            self.add_row(
+                member.member_id,
+                Text(member.name or "(erased)", style="" if member.name else "dim italic"),
+                Text(member.tier or "-", style="bold" if member.active else "dim"),
+                Text(money(program, member.net_spend), justify="right"),
+                Text(str(member.points), justify="right"),
+                Text(str(member.visits), justify="right"),
+                member.last_visit or "never",
+                key=member.member_id,
+            )
+        if not members:
+            return
+        ids = [m.member_id for m in members]
+        if cursor == "last":
+            self.move_cursor(row=len(members) - 1)
+        elif cursor in ids:
+            self.move_cursor(row=ids.index(cursor))
+        else:
+            self.move_cursor(row=0)
+
+    @property
+    def current(self) -> str | None:
+        if not self.members or not 0 <= self.cursor_row < len(self.members):
+            return None
+        return self.members[self.cursor_row].member_id
+
+    def action_open(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Opened(self.current))
+
+    def action_down(self) -> None:
+        if self.cursor_row >= len(self.members) - 1:
+            if self.offset + len(self.members) < self.total:
+                self.post_message(self.PageWanted(self.offset + len(self.members), "first"))
+            return
+        self.action_cursor_down()
+
+    def action_up(self) -> None:
+        if self.cursor_row <= 0:
+            if self.offset > 0:
+                self.post_message(self.PageWanted(max(0, self.offset - PAGE_SIZE), "last"))
+            return
+        self.action_cursor_up()
+
+    def action_page(self, step: int) -> None:
+        if step > 0 and self.offset + len(self.members) < self.total:
+            self.post_message(self.PageWanted(self.offset + PAGE_SIZE, "first"))
+        elif step < 0 and self.offset > 0:
+            self.post_message(self.PageWanted(max(0, self.offset - PAGE_SIZE), "first"))
+        elif self.members:
+            self.move_cursor(row=len(self.members) - 1 if step > 0 else 0)
+
+    def action_first(self) -> None:
+        self.post_message(self.PageWanted(0, "first"))
+
+    def action_last(self) -> None:
+        last = max(0, self.total - PAGE_SIZE)
+        self.post_message(self.PageWanted(last, "last"))
