@@ -55,6 +55,7 @@ class PointMovement:
     expires_at: datetime | None = None
     lot_id: int | None = None
     """For an ``expire`` row: the lot it closes."""
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,17 +6,26 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from .schema import migrations
 
-BUSY_TIMEOUT_S = 30.0
-"""How long one attempt waits on another till's write before retrying."""
-BUSY_ATTEMPTS = 20
+try:
+    import fcntl
+except ImportError:  # Windows: the SQLite lock and the retry loop are enough
+    fcntl = None
+
+READ_WAIT_S = 30.0
+"""SQLite's own wait on a lock for reads and commits (in WAL mode they rarely wait at all)."""
+LOCK_WAIT_MS = 2
+"""SQLite's own wait for the write lock before handing back to our retry loop: its back-off sleeps
+up to 100 ms at a time, which lets one till starve another; short waits and jittered retries are fairer."""
+WRITE_DEADLINE_S = 60.0
+"""How long a write keeps trying for the lock before the cashier is told the ledger is busy."""
 
 
 class LedgerError(Exception):
@@ -38,7 +47,7 @@ def connect(path: str | Path, *, durable: bool = True) -> Database:
     if not path.exists():
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=READ_WAIT_S, check_same_thread=False)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     # Erased personal data is overwritten in the file, not just unlinked from the b-tree.
@@ -47,6 +56,7 @@ def connect(path: str | Path, *, durable: bool = True) -> Database:
     if mode.lower() != "wal":
         raise LedgerError(f"{path}: could not switch the ledger to WAL mode (got {mode})")
     db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+    db.write_lock = WriteLock(path.with_name(path.name + "-lock"))
     _migrate(db)
     return db
 
@@ -72,24 +82,25 @@ def _migrate(db: Database) -> None:
 def write(db: Database) -> Iterator[Database]:
     """One write transaction, taken with BEGIN IMMEDIATE so tills queue instead of failing.
 
-    Inside it, sqlite-utils' own ``atomic()`` blocks become savepoints. If another process
-    holds the write lock past the busy timeout, the attempt is retried with jitter; only
-    after every attempt fails does :class:`LedgerBusy` reach the caller.
+    Inside it, sqlite-utils' own ``atomic()`` blocks become savepoints. While another till
+    holds the write lock we retry with short jittered sleeps; only past the write deadline
+    does :class:`LedgerBusy` reach the caller, and then nothing was written.
     """
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    for attempt in range(BUSY_ATTEMPTS):
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            break
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc):
-                raise
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-    else:
-        raise LedgerBusy("the ledger is busy with another till; nothing was written, please try again")
+    lock = getattr(db, "write_lock", None)
+    with lock if lock is not None else nullcontext():
+        yield from _transaction(db)
+
+
+def _transaction(db: Database) -> Iterator[Database]:
+    db.conn.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
+    try:
+        _retry_busy(lambda: db.conn.execute("BEGIN IMMEDIATE"), "nothing was written, please try again")
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {int(READ_WAIT_S * 1000)}")
     try:
         yield db
     except BaseException:
@@ -100,20 +111,89 @@ def write(db: Database) -> Iterator[Database]:
         _commit(db)
 
 
+class WriteLock:
+    """An advisory lock file that queues this machine's tills in the kernel instead of polling.
+
+    A till waiting for another's checkout sleeps in ``flock`` and wakes the moment the lock is
+    released, so tills take turns promptly; SQLite's own lock still guards the file, and our
+    retry loop still covers writers that do not take this lock. Where ``fcntl`` is missing
+    (Windows) the lock is a no-op and the retry loop alone serialises the tills.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> "WriteLock":
+        if fcntl is not None:
+            self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
 def _commit(db: Database) -> None:
-    for attempt in range(BUSY_ATTEMPTS):
+    try:
+        _retry_busy(lambda: db.conn.execute("COMMIT"), "the sale was not saved, please try again")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _retry_busy(step, what: str) -> None:
+    """Run ``step`` until it gets the lock: short jittered sleeps, up to the write deadline."""
+    deadline = time.monotonic() + WRITE_DEADLINE_S
+    pause = 0.0005
+    while True:
         try:
-            db.execute("COMMIT")
+            step()
             return
         except sqlite3.OperationalError as exc:
             if not _is_busy(exc):
-                db.execute("ROLLBACK")
                 raise
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-    db.execute("ROLLBACK")
-    raise LedgerBusy("the ledger stayed busy while saving; nothing was written, please try again")
+            if time.monotonic() > deadline:
+                raise LedgerBusy(f"the ledger stayed busy with another till for {WRITE_DEADLINE_S:.0f} s; {what}") from None
+        time.sleep(random.uniform(0, pause))
+        pause = min(pause * 2, 0.01)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def insert(db: Database, table: str, rows: dict | Iterable[dict]) -> None:
+    """Insert dict rows with one cached statement and ``executemany``.
+
+    The checkout path writes a dozen small inserts per sale; sqlite-utils' ``insert`` re-reads the
+    table's schema each time (several extra statements), which costs more than the inserts do.
+    Tables are still created and migrated by sqlite-utils.
+    """
+    if isinstance(rows, dict):
+        rows = [rows]
+    elif not isinstance(rows, list):
+        rows = list(rows)
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    key = (table, columns)
+    sql = _INSERTS.get(key)
+    if sql is None:
+        sql = _INSERTS[key] = (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+        )
+    db.conn.executemany(sql, rows)
+
+
+def insert_into(db: Database, table: str):
+    """``insert_into(db, "sales")(rows)``: :func:`insert`, shaped to take a bare generator."""
+    return lambda rows: insert(db, table, rows)

@@ -84,32 +84,24 @@ def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
         )
     )
     points = tuple(
-        PointMovement(mid, parse_ts(ts), kind, pts, parse_ts(exp) if exp else None, lot)
-        for mid, ts, kind, pts, exp, lot in db.execute(
+        PointMovement(mid, parse_ts(ts), kind, pts, parse_ts(exp) if exp else None, lot, reason)
+        for mid, ts, kind, pts, exp, lot, reason in db.execute(
             """
-            SELECT movement_id, ts, kind, points, expires_at, lot_id FROM point_movements
+            SELECT movement_id, ts, kind, points, expires_at, lot_id, reason FROM point_movements
              WHERE member_id = ? ORDER BY ts, movement_id
             """,
             [member_id],
         )
     )
-    sales_count = db.execute(
-        "SELECT count(*) FROM sales WHERE member_id = ? AND kind = 'sale'", [member_id]
-    ).fetchone()[0]
-    notified = db.execute(
+    sales_count, notified = db.execute(
         """
-        SELECT max(json_extract(payload, '$.latest')) FROM outbox
-         WHERE member_id = ? AND kind = 'points_expiring'
+        SELECT (SELECT count(*) FROM sales WHERE member_id = :m AND kind = 'sale'),
+               (SELECT max(json_extract(payload, '$.latest')) FROM outbox
+                 WHERE member_id = :m AND kind = 'points_expiring')
         """,
-        [member_id],
-    ).fetchone()[0]
-    birthday_years = frozenset(
-        int(ts[:4])
-        for (ts,) in db.execute(
-            "SELECT ts FROM point_movements WHERE member_id = ? AND kind = 'bonus' AND reason = 'birthday'",
-            [member_id],
-        )
-    )
+        {"m": member_id},
+    ).fetchone()
+    birthday_years = frozenset(m.ts.year for m in points if m.kind == "bonus" and m.reason == "birthday")
     return MemberFacts(
         member_id=member_id,
         name=name or "",

@@ -28,7 +28,7 @@ from ..engine import (
 )
 from ..engine.money import format_number, parse_number, share
 from ..engine.points import clawback, expiry_for, points_book, restore
-from .connection import LedgerError, write
+from .connection import LedgerError, insert_into, write
 from .reads import PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_program, load_sale, member_exists
 from .timestamps import ts_text
 
@@ -120,7 +120,7 @@ def record_sale(
             raise LedgerError(str(exc)) from None
         _insert_sale(db, sale_id, at, basket, priced)
         if facts is not None and priced.status_after is not None:
-            _write_points(db, program, basket.member_id, sale_id, at, priced)
+            _write_points(db, program, facts, sale_id, at, priced)
             events = list(priced.events)
             warning = expiry_event(priced.status_after, facts.notified_expiry)
             if warning is not None:
@@ -155,7 +155,7 @@ def _usable_code(db: Database, code: str) -> CodeOffer:
 
 def _insert_sale(db: Database, sale_id: str, at: datetime, basket: Basket, priced: Quote) -> None:
     ts = ts_text(at)
-    db["sales"].insert(
+    insert_into(db, "sales")(
         {
             "sale_id": sale_id,
             "ts": ts,
@@ -174,11 +174,11 @@ def _insert_sale(db: Database, sale_id: str, at: datetime, basket: Basket, price
     )
     _insert_lines(db, sale_id, ts, basket.member_id, priced.lines)
     if basket.code is not None:
-        db["code_redemptions"].insert({"code": basket.code.code, "sale_id": sale_id, "ts": ts})
+        insert_into(db, "code_redemptions")({"code": basket.code.code, "sale_id": sale_id, "ts": ts})
 
 
 def _insert_lines(db: Database, sale_id: str, ts: str, member_id: str | None, lines) -> None:
-    db["sale_lines"].insert_all(
+    insert_into(db, "sale_lines")(
         {
             "sale_id": sale_id,
             "line_no": line_no,
@@ -194,7 +194,7 @@ def _insert_lines(db: Database, sale_id: str, ts: str, member_id: str | None, li
         }
         for line_no, line in enumerate(lines, start=1)
     )
-    db["line_discounts"].insert_all(
+    insert_into(db, "line_discounts")(
         {
             "sale_id": sale_id,
             "line_no": line_no,
@@ -208,11 +208,12 @@ def _insert_lines(db: Database, sale_id: str, ts: str, member_id: str | None, li
     )
 
 
-def _write_points(db: Database, program: Program, member_id: str, sale_id: str, at: datetime, priced: Quote) -> None:
+def _write_points(db: Database, program: Program, facts, sale_id: str, at: datetime, priced: Quote) -> None:
     rules = program.points
     if rules is None:
         return
-    expire_lapsed(db, program, member_id, at)
+    member_id = facts.member_id
+    expire_lapsed(db, program, member_id, at, facts)
     expires = ts_text(e) if (e := expiry_for(rules, at)) else None
     rows = []
     if priced.points_redeemed:
@@ -227,7 +228,7 @@ def _write_points(db: Database, program: Program, member_id: str, sale_id: str, 
 def _insert_movements(db: Database, member_id: str, at: datetime, rows, sale_id: str | None = None) -> None:
     if not rows:
         return
-    db["point_movements"].insert_all(
+    insert_into(db, "point_movements")(
         {
             "member_id": member_id,
             "ts": ts_text(at),
@@ -242,16 +243,19 @@ def _insert_movements(db: Database, member_id: str, at: datetime, rows, sale_id:
     _bump_summary(db, member_id, None, points=sum(points for _, points, _, _ in rows))
 
 
-def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime) -> int:
-    """Write ``expire`` rows for lots that lapsed by ``at``, each dated when it lapsed."""
+def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime, facts=None) -> int:
+    """Write ``expire`` rows for lots that lapsed by ``at``, each dated when it lapsed.
+
+    ``facts`` may be passed when the caller has just read them in the same transaction.
+    """
     if program.points is None:
         return 0
-    facts = load_member_facts(db, member_id)
+    facts = facts or load_member_facts(db, member_id)
     book = points_book(facts.points, at)
     expires = {m.movement_id: m.expires_at for m in facts.points}
     total = 0
     for lot_id, points in book.expired_unrecorded:
-        db["point_movements"].insert(
+        insert_into(db, "point_movements")(
             {
                 "member_id": member_id,
                 "ts": ts_text(expires[lot_id]),
@@ -267,7 +271,7 @@ def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime) 
 
 
 def _write_events(db: Database, at: datetime, events: list[Event], cause_kind: str, cause_id: str) -> None:
-    db["outbox"].insert_all(
+    insert_into(db, "outbox")(
         {
             "ts": ts_text(at),
             "member_id": event.member_id,
@@ -440,7 +444,7 @@ def _insert_return(db: Database, sale: SaleRecord, return_id: str, at: datetime,
         for line, qty, _ in returned
     )
     refund = sum(r for _, _, r in returned)
-    db["sales"].insert(
+    insert_into(db, "sales")(
         {
             "sale_id": return_id,
             "ts": ts,
@@ -454,7 +458,7 @@ def _insert_return(db: Database, sale: SaleRecord, return_id: str, at: datetime,
             "source": "till",
         }
     )
-    db["sale_lines"].insert_all(
+    insert_into(db, "sale_lines")(
         {
             "sale_id": return_id,
             "line_no": line_no,
@@ -574,7 +578,7 @@ def change_membership(db: Database, program: Program, member_id: str, at: dateti
             raise LedgerError(f"{member_id} is not an active member")
         first_join = status == "active" and facts.first_join() is None
         before = member_status(program, facts, at)
-        db["memberships"].insert({"member_id": member_id, "ts": ts_text(at), "status": status})
+        insert_into(db, "memberships")({"member_id": member_id, "ts": ts_text(at), "status": status})
         if first_join and program.points and program.points.signup_bonus:
             exp = expiry_for(program.points, at)
             rows = [("bonus", program.points.signup_bonus, ts_text(exp) if exp else None, "sign-up")]
@@ -603,7 +607,7 @@ def erase_member(db: Database, member_id: str, at: datetime) -> None:
             " WHERE member_id = ?",
             [ts_text(at), member_id],
         )
-        db["erasures"].insert({"member_id": member_id, "ts": ts_text(at)})
+        insert_into(db, "erasures")({"member_id": member_id, "ts": ts_text(at)})
         _write_events(db, at, [Event("member_erased", member_id, {})], "erasure", member_id)
     if not db.memory:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

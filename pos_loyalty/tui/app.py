@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,9 @@ class LoyaltyApp(App[None]):
     COMMANDS = App.COMMANDS | {LedgerCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding(
+            "ctrl+p", "command_palette", "Find", priority=True, tooltip="Find a member, a product or an action"
+        ),
     ]
 
     def __init__(self, till: Till) -> None:
@@ -37,6 +41,11 @@ class LoyaltyApp(App[None]):
         """The ledger, the programme and the clock every screen works through."""
         self.title = till.program.title
         self.sub_title = str(till.path)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Function keys as printed on the keyboard: F2, not f2."""
+        display = super().get_key_display(binding)
+        return display.upper() if re.fullmatch(r"f\d+", display) else display
 
     def get_default_screen(self) -> Screen:
         return CounterScreen()

@@ -32,8 +32,18 @@ def _wrap(text: str, indent: str = "  ", width: int = WIDTH) -> list[str]:
     return lines
 
 
+def _heading(what: str, at) -> list[str]:
+    """``Sale S123…   2026-03-03 09:00:00``, on two lines when it does not fit on one."""
+    when = ts_text(at).replace("T", " ")
+    if len(what) + len(when) + 1 <= WIDTH:
+        return [_row(what, when)]
+    return [what, when]
+
+
 def discount_label(reason: str, detail: str) -> str:
-    """``stamp: coffee card: buy 5, this one is free`` → how a line's discount reads."""
+    """How a line's discount reads: ``tier: SILVER 5%``; a stamp's detail already says it all."""
+    if reason == "stamp" and detail:
+        return detail
     return f"{reason}: {detail}" if detail else reason
 
 
@@ -48,18 +58,18 @@ def tier_change(priced: Quote) -> str | None:
 
 
 def card_line(card) -> str:
-    """A stamp card in words: ``coffee card: 5 of 5 — next one free``."""
+    """A stamp card in words: ``coffee card: 5 of 5, next one free``."""
     if card.next_free:
-        return f"{card.name} card: {card.buy} of {card.buy} stamped, next one free"
+        return f"{card.name} card: {card.buy} of {card.buy}, next one free"
     left = card.buy - card.position
-    return f"{card.name} card: {card.position} of {card.buy} stamped, {left} to go to a free one"
+    return f"{card.name} card: {card.position} of {card.buy}, {left} more to a free one"
 
 
 def receipt_text(program: Program, receipt: Receipt, member_name: str = "") -> str:
     """The receipt of a checkout as text: lines, discounts, totals, points, tier and stamps."""
     priced = receipt.quote
     out = [program.title.center(WIDTH).rstrip(), RULE]
-    out.append(_row(f"Sale {receipt.sale_id}", ts_text(receipt.at).replace("T", " ")))
+    out += _heading(f"Sale {receipt.sale_id}", receipt.at)
     if receipt.member_id:
         who = f"{member_name} ({receipt.member_id})" if member_name else receipt.member_id
         out.append(f"Member: {who}")
@@ -72,9 +82,10 @@ def receipt_text(program: Program, receipt: Receipt, member_name: str = "") -> s
         name = line.name + (" (free)" if line.free_units else "")
         out.append(_row(name[:WIDTH - 22], f"{line.qty} x {money(program, line.unit_price)}  {money(program, line.subtotal):>9}"))
         for discount in line.discounts:
-            label = discount_label(discount.reason, discount.detail)
             amount = f"-{money(program, discount.amount)}"
-            out.append(_row("  " + label[: WIDTH - len(amount) - 3], amount))
+            label = _wrap(discount_label(discount.reason, discount.detail), indent="  ", width=WIDTH - len(amount) - 1)
+            out += label[:-1]
+            out.append(_row(label[-1], amount))
     out.append(RULE)
     out.append(_row("Subtotal", money(program, priced.subtotal)))
     if priced.discount_total:
@@ -110,7 +121,7 @@ def _after_lines(program: Program, priced: Quote, balance: int | None) -> list[s
 def return_text(program: Program, receipt: ReturnReceipt, member_name: str = "") -> str:
     """A return slip: what came back, the refund, points taken back or given back, the member after."""
     out = [program.title.center(WIDTH).rstrip(), RULE]
-    out.append(_row(f"Return {receipt.return_id}", ts_text(receipt.at).replace("T", " ")))
+    out += _heading(f"Return {receipt.return_id}", receipt.at)
     out.append(f"of sale {receipt.sale_id}")
     status = receipt.status_after
     if status is not None:

@@ -65,10 +65,10 @@ class CounterScreen(TillScreen):
         Binding("f5", "code", "Code", tooltip="Enter a discount code"),
         Binding("f6", "redeem", "Points", tooltip="Redeem points on this basket"),
         Binding("f7", "return_items", "Return", tooltip="Return items of an earlier sale"),
-        Binding("f8", "edit_basket", "Lines", tooltip="Change or remove basket lines"),
+        Binding("f8,down", "edit_basket", "Lines", show=False, tooltip="Change or remove basket lines"),
         Binding("f9", "checkout", "Pay", tooltip="Check out and print the receipt"),
         Binding("f10", "back_office", "Office", tooltip="Manager's back office"),
-        Binding("ctrl+n", "new_sale", "New", tooltip="Start a new sale (drops the basket and member)"),
+        Binding("ctrl+n", "new_sale", "New sale", show=False, tooltip="Start a new sale (drops the basket and member)"),
         Binding("escape", "back_out", "Back", show=False),
     ]
 
@@ -95,13 +95,13 @@ class CounterScreen(TillScreen):
                     yield Lookup("id, name, phone or e-mail", id="member-lookup")
                 with Horizontal(classes="entry-row"):
                     yield Label("Item", classes="entry-label")
-                    yield Lookup("product id or name (3*coffee for three)", id="product-lookup")
+                    yield Lookup("id or name · 3*coffee for three", id="product-lookup")
                     yield Label("Qty", classes="qty-label")
                     yield Input("1", restrict=r"\d*", max_length=4, id="qty", compact=True)
                 yield BasketTable(id="basket")
                 yield Static("", id="totals")
             yield MemberPanel(id="member-panel")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         for lookup in self.query(Lookup):

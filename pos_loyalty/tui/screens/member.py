@@ -78,7 +78,7 @@ class MemberScreen(TillScreen):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
                 yield Label("Point movements", classes="section", id="points-label")
                 yield DataTable(id="movements", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         history = self.query_one("#history", DataTable)

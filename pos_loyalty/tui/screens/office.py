@@ -37,6 +37,8 @@ except ImportError:  # pragma: no cover - only while the reports module does not
     reports = None  # type: ignore[assignment]
 
 TABS = ("members", "segments", "kpis", "codes", "rules")
+TAB_KEYS = Binding.Group("Tabs")
+"""F2–F6 switch tabs; the footer shows them as one group, the tabs' titles say which is which."""
 
 
 class MembersPaged(Message):
@@ -64,11 +66,11 @@ class BackOfficeScreen(TillScreen):
 
     BINDINGS = [
         Binding("escape", "leave", "Counter", key_display="Esc"),
-        Binding("f2", "tab('members')", "Members"),
-        Binding("f3", "tab('segments')", "Segments"),
-        Binding("f4", "tab('kpis')", "KPIs"),
-        Binding("f5", "tab('codes')", "Codes"),
-        Binding("f6", "tab('rules')", "Rules"),
+        Binding("f2", "tab('members')", "Members", group=TAB_KEYS),
+        Binding("f3", "tab('segments')", "Segments", group=TAB_KEYS),
+        Binding("f4", "tab('kpis')", "KPIs", group=TAB_KEYS),
+        Binding("f5", "tab('codes')", "Codes", group=TAB_KEYS),
+        Binding("f6", "tab('rules')", "Rules", group=TAB_KEYS),
         Binding("f7", "sort", "Sort"),
         Binding("f8", "order", "Order"),
         Binding("f9", "enrol", "Enrol"),
@@ -88,24 +90,24 @@ class BackOfficeScreen(TillScreen):
             yield Static(f"{self.program.title} · back office", id="shop-title")
             yield Static("", id="clock")
         with TabbedContent(initial="members", id="office-tabs"):
-            with TabPane("Members", id="members"):
+            with TabPane("F2 Members", id="members"):
                 with Horizontal(classes="entry-row"):
                     yield Input(placeholder="search id, name, e-mail or phone", id="member-search", compact=True)
                     yield Static("", id="list-info")
                 yield MemberTable(id="member-table")
-            with TabPane("Segments", id="segments"):
+            with TabPane("F3 Segments", id="segments"):
                 with VerticalScroll():
                     yield BarChart(id="segments-chart")
-            with TabPane("KPIs", id="kpis"):
+            with TabPane("F4 KPIs", id="kpis"):
                 with VerticalScroll():
                     yield Static("", id="kpi-table")
-            with TabPane("Codes", id="codes"):
+            with TabPane("F5 Codes", id="codes"):
                 yield Static("Discount codes: orders and averages per percentage", classes="caption")
                 yield DataTable(id="code-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("Rules", id="rules"):
+            with TabPane("F6 Rules", id="rules"):
                 with VerticalScroll():
                     yield Markdown(rules_markdown(self.program), id="rules-text")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#clock", Static).update(self.till.now().strftime("%a %d %b %H:%M"))
@@ -150,7 +152,7 @@ class BackOfficeScreen(TillScreen):
     def action_reload(self) -> None:
         tab = self.active_tab
         if tab == "members":
-            self.load_page(self.query_one(MemberTable).offset, "first")
+            self.load_page(self.query_one(MemberTable).first_row, "first")
         else:
             self.load_report(tab)
 
@@ -242,7 +244,7 @@ class BackOfficeScreen(TillScreen):
         from .member import MemberScreen
 
         def back(_: object = None) -> None:
-            self.load_page(self.query_one(MemberTable).offset, member_id)
+            self.load_page(self.query_one(MemberTable).first_row, member_id)
 
         self.app.push_screen(MemberScreen(member_id), back)
 

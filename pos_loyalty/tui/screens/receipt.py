@@ -36,7 +36,7 @@ class ReceiptScreen(ModalScreen[str | None]):
             box.border_title = self.title_text
             with VerticalScroll():
                 yield Static(self.text, id="receipt-text", markup=False)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "return_items":

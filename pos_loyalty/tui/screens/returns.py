@@ -109,7 +109,7 @@ class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str] | None]):
             yield Static("", id="sale-head")
             yield DataTable(id="return-lines", cursor_type="row", zebra_stripes=True)
             yield Static("", id="refund-total")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#return-lines", DataTable)
@@ -151,7 +151,8 @@ class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str] | None]):
         label.update(f"Recent sales of {message.member_id} (Enter picks one)")
         options.set_options(
             Option(
-                f"{sale.ts:%Y-%m-%d %H:%M}  {sale.sale_id}  {sale.units} item(s)  {money(self.program, sale.total)}",
+                f"{sale.ts:%Y-%m-%d %H:%M}  {sale.sale_id:<20} {sale.returnable:>3} of {sale.units:<3} item(s) "
+                f"{money(self.program, sale.total):>10}",
                 id=sale.sale_id,
             )
             for sale in message.sales

@@ -184,15 +184,13 @@ class MemberPanel(VerticalScroll, can_focus=False):
 
 
 def totals_text(program: Program, priced: Quote | None, code: str | None, redeem: int) -> Text:
-    """The basket's totals line: subtotal, discounts, total, and the code and points in use."""
+    """The basket's totals: subtotal and discounts, then the total; the code and points in use."""
     if priced is None:
         text = Text("Basket empty · F3 add an item", style="dim")
+        if code:
+            text.append(f"\ncode {code} (checked when the first item goes in)", style="cyan")
         return text
     text = Text()
-    text.append(f"Subtotal {money(program, priced.subtotal)}   ")
-    if priced.discount_total:
-        text.append(f"Discounts -{money(program, priced.discount_total)}   ", style="green")
-    text.append(f"TOTAL {money(program, priced.total)} {program.currency}", style="bold reverse")
     extras = []
     if code:
         extras.append(f"code {code}")
@@ -201,5 +199,10 @@ def totals_text(program: Program, priced: Quote | None, code: str | None, redeem
     elif redeem:
         extras.append(f"{redeem} points asked")
     if extras:
-        text.append("   " + " · ".join(extras), style="cyan")
+        text.append(" · ".join(extras) + "   ", style="cyan")
+    text.append(f"Subtotal {money(program, priced.subtotal)}")
+    if priced.discount_total:
+        text.append(f" · Discounts -{money(program, priced.discount_total)}", style="green")
+    text.append("\n")
+    text.append(f" TOTAL {money(program, priced.total)} {program.currency} ", style="bold reverse")
     return text

@@ -63,7 +63,7 @@ class MemberTable(DataTable, inherit_bindings=False):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.offset = 0
+        self.first_row = 0
         self.total = 0
         self.members: list[ListedMember] = []
 
@@ -81,7 +81,7 @@ class MemberTable(DataTable, inherit_bindings=False):
 
     def show_page(self, program: Program, offset: int, total: int, members: list[ListedMember], cursor: str = "first") -> None:
         """Show one page; ``cursor`` is first, last or a member id to keep it on."""
-        self.offset = offset
+        self.first_row = offset
         self.total = total
         self.members = list(members)
         self.clear()
@@ -118,23 +118,23 @@ class MemberTable(DataTable, inherit_bindings=False):
 
     def action_down(self) -> None:
         if self.cursor_row >= len(self.members) - 1:
-            if self.offset + len(self.members) < self.total:
-                self.post_message(self.PageWanted(self.offset + len(self.members), "first"))
+            if self.first_row + len(self.members) < self.total:
+                self.post_message(self.PageWanted(self.first_row + len(self.members), "first"))
             return
         self.action_cursor_down()
 
     def action_up(self) -> None:
         if self.cursor_row <= 0:
-            if self.offset > 0:
-                self.post_message(self.PageWanted(max(0, self.offset - PAGE_SIZE), "last"))
+            if self.first_row > 0:
+                self.post_message(self.PageWanted(max(0, self.first_row - PAGE_SIZE), "last"))
             return
         self.action_cursor_up()
 
     def action_page(self, step: int) -> None:
-        if step > 0 and self.offset + len(self.members) < self.total:
-            self.post_message(self.PageWanted(self.offset + PAGE_SIZE, "first"))
-        elif step < 0 and self.offset > 0:
-            self.post_message(self.PageWanted(max(0, self.offset - PAGE_SIZE), "first"))
+        if step > 0 and self.first_row + len(self.members) < self.total:
+            self.post_message(self.PageWanted(self.first_row + PAGE_SIZE, "first"))
+        elif step < 0 and self.first_row > 0:
+            self.post_message(self.PageWanted(max(0, self.first_row - PAGE_SIZE), "first"))
         elif self.members:
             self.move_cursor(row=len(self.members) - 1 if step > 0 else 0)
 
