@@ -6,6 +6,7 @@ import os
 import random
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -57,6 +58,7 @@ def connect(path: str | Path, *, durable: bool = True) -> Database:
         raise LedgerError(f"{path}: could not switch the ledger to WAL mode (got {mode})")
     db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
     db.write_lock = WriteLock(path.with_name(path.name + "-lock"))
+    weakref.finalize(db, db.write_lock.close)
     _migrate(db)
     return db
 
@@ -91,16 +93,22 @@ def write(db: Database) -> Iterator[Database]:
             yield db
         return
     lock = getattr(db, "write_lock", None)
-    with lock if lock is not None else nullcontext():
-        yield from _transaction(db)
-
-
-def _transaction(db: Database) -> Iterator[Database]:
+    if lock is not None and lock.available:
+        # Cooperating tills queue on the lock file, so SQLite's lock is free when we get here.
+        with lock:
+            _retry_busy(lambda: db.conn.execute("BEGIN IMMEDIATE"), "nothing was written, please try again")
+            yield from _transaction(db)
+        return
     db.conn.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
     try:
         _retry_busy(lambda: db.conn.execute("BEGIN IMMEDIATE"), "nothing was written, please try again")
     finally:
         db.conn.execute(f"PRAGMA busy_timeout = {int(READ_WAIT_S * 1000)}")
+    yield from _transaction(db)
+
+
+def _transaction(db: Database) -> Iterator[Database]:
+    """The body of a write transaction that has begun: commit, or roll back on any error."""
     try:
         yield db
     except BaseException:
@@ -115,24 +123,27 @@ class WriteLock:
     """An advisory lock file that queues this machine's tills in the kernel instead of polling.
 
     A till waiting for another's checkout sleeps in ``flock`` and wakes the moment the lock is
-    released, so tills take turns promptly; SQLite's own lock still guards the file, and our
+    released, so tills take turns promptly; SQLite's own lock still guards the file, and the
     retry loop still covers writers that do not take this lock. Where ``fcntl`` is missing
-    (Windows) the lock is a no-op and the retry loop alone serialises the tills.
+    (Windows) the lock is not available and the retry loop alone serialises the tills.
     """
 
     def __init__(self, path: Path):
         self.path = path
         self._fd: int | None = None
+        self.available = fcntl is not None
 
     def __enter__(self) -> "WriteLock":
-        if fcntl is not None:
+        if self._fd is None:
             self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
 
