@@ -91,7 +91,7 @@ SALE_COLUMNS = (
     "subtotal", "discount_total", "total", "source",
 )
 LINE_COLUMNS = (
-    "sale_id", "line_no", "member_id", "ts", "product_id", "qty", "unit_price",
+    "sale_id", "line_no", "member_id", "ts", "kind", "product_id", "qty", "unit_price",
     "list_amount", "free_units", "total", "original_line_no",
 )
 DISCOUNT_COLUMNS = ("sale_id", "line_no", "seq", "reason", "amount", "detail")
@@ -319,7 +319,8 @@ class Saver:
         )
         for line_no, (product_id, qty, listed, paid, unit, original_line, free) in enumerate(rows, start=1):
             self._lines.append(
-                (head.sale_id, line_no, head.member_id, ts, product_id, qty, unit, listed, free, paid, original_line)
+                (head.sale_id, line_no, head.member_id, ts, head.kind, product_id, qty, unit, listed, free, paid,
+                 original_line)
             )
         for line_no, amount, detail in discounts:
             self._discounts.append((head.sale_id, line_no, 1, "code", amount, detail))

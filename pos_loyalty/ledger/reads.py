@@ -56,27 +56,19 @@ def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
     name, birthday = row
     memberships = tuple(
         MembershipChange(parse_ts(ts), status)
-        for ts, status in db.execute(
+        for ts, status in db.conn.execute(
             "SELECT ts, status FROM memberships WHERE member_id = ? ORDER BY ts, id", [member_id]
         )
     )
     lines = tuple(
-        PurchaseLine(
-            sale_id,
-            line_no,
-            parse_ts(ts),
-            product_id,
-            category,
-            -qty if kind == "return" else qty,
-            -total if kind == "return" else total,
-            -free if kind == "return" else free,
-        )
-        for sale_id, line_no, ts, product_id, category, qty, total, free, kind in db.execute(
+        PurchaseLine(sale_id, line_no, parse_ts(ts), product_id, category, qty, total, free)
+        for sale_id, line_no, ts, product_id, category, qty, total, free in db.conn.execute(
             """
-            SELECT l.sale_id, l.line_no, l.ts, l.product_id, p.category, l.qty, l.total, l.free_units, s.kind
-              FROM sale_lines l
-              JOIN sales s ON s.sale_id = l.sale_id
-              JOIN products p ON p.product_id = l.product_id
+            SELECT l.sale_id, l.line_no, l.ts, l.product_id, p.category,
+                   CASE l.kind WHEN 'return' THEN -l.qty ELSE l.qty END,
+                   CASE l.kind WHEN 'return' THEN -l.total ELSE l.total END,
+                   CASE l.kind WHEN 'return' THEN -l.free_units ELSE l.free_units END
+              FROM sale_lines l JOIN products p ON p.product_id = l.product_id
              WHERE l.member_id = ?
              ORDER BY l.ts, l.sale_id, l.line_no
             """,
@@ -85,7 +77,7 @@ def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
     )
     points = tuple(
         PointMovement(mid, parse_ts(ts), kind, pts, parse_ts(exp) if exp else None, lot, reason)
-        for mid, ts, kind, pts, exp, lot, reason in db.execute(
+        for mid, ts, kind, pts, exp, lot, reason in db.conn.execute(
             """
             SELECT movement_id, ts, kind, points, expires_at, lot_id, reason FROM point_movements
              WHERE member_id = ? ORDER BY ts, movement_id

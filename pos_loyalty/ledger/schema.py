@@ -93,6 +93,7 @@ def m001_ledger(db: Database) -> None:
             "line_no": int,
             "member_id": str,
             "ts": str,
+            "kind": str,
             "product_id": str,
             "qty": int,
             "unit_price": int,
@@ -106,8 +107,9 @@ def m001_ledger(db: Database) -> None:
             ("sale_id", "sales", "sale_id"),
             ("product_id", "products", "product_id"),
         ],
-        not_null={"ts", "product_id", "qty", "unit_price", "list_amount", "free_units", "total"},
-        defaults={"free_units": 0},
+        not_null={"ts", "kind", "product_id", "qty", "unit_price", "list_amount", "free_units", "total"},
+        # member_id, ts and kind repeat the sale's so a member's history is one indexed read.
+        defaults={"free_units": 0, "kind": "sale"},
         strict=True,
     )
     db["sale_lines"].create_index(["member_id", "ts"])

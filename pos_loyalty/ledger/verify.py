@@ -61,9 +61,9 @@ CHECKS: list[tuple[str, str]] = [
            HAVING sum(l.qty) > max(o.qty) OR sum(l.total) > max(o.total)""",
     ),
     (
-        "a line's member or time differs from its sale's",
+        "a line's member, time or kind differs from its sale's",
         """SELECT l.sale_id FROM sale_lines l JOIN sales s ON s.sale_id = l.sale_id
-            WHERE l.ts != s.ts OR coalesce(l.member_id, '') != coalesce(s.member_id, '')""",
+            WHERE l.ts != s.ts OR l.kind != s.kind OR coalesce(l.member_id, '') != coalesce(s.member_id, '')""",
     ),
     (
         "a sale's recorded points differ from its point movements",
