@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-_AMOUNT = re.compile(r"^([+-]?)(\d+)(?:\.(\d*))?$")
-_NUMBER = re.compile(r"^([+-]?)(\d+)(?:\.(\d+))?$")
+_AMOUNT = re.compile(r"^([+-]?)([0-9]+)(?:\.([0-9]*))?$")
+_NUMBER = re.compile(r"^([+-]?)([0-9]+)(?:\.([0-9]+))?$")
 
 
 class AmountError(ValueError):
@@ -20,7 +20,7 @@ def parse_amount(text: str, decimals: int = 2) -> int:
     """
     if not isinstance(text, str):
         raise AmountError(f"expected an amount as text, got {type(text).__name__}")
-    match = _AMOUNT.match(text.strip().replace("_", ""))
+    match = _AMOUNT.match(text.strip())
     if not match:
         raise AmountError(f"{text!r} is not an amount")
     sign, whole, frac = match.groups()

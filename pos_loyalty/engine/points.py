@@ -124,20 +124,22 @@ def points_for_value(rules: PointsRules, minor: int, decimals: int) -> int:
     return -(-minor * rules.redeem_points // 10**decimals)
 
 
-def clawback(base: int, bonus: int, paid: int, refunded_before: int, refunded_now: int) -> int:
-    """Points to take back for a refund, so that a full return takes back exactly what the sale gave.
+def clawback(base: int, bonus: int, paid: int, refunded_before: int, refunded_now: int, fully_returned: bool) -> int:
+    """Points to take back for a return, so that a full return takes back exactly what the sale gave.
 
-    What the sale has cost so far in points is ``base - floor(base * kept / paid)``, plus its bonus
-    once nothing is kept; a return claws back the growth of that cost.
+    The base points go back in proportion to the money refunded (``base - floor(base * kept / paid)``
+    so far); the bonuses go back with the return that leaves nothing of the sale, which is decided
+    by units, not money: a sale paid entirely with points refunds nothing and still gives its bonus back.
     """
 
-    def cost(refunded: int) -> int:
+    def base_cost(refunded: int) -> int:
         if paid <= 0:
-            return base + bonus if refunded > 0 else 0
+            return 0
         kept = max(0, paid - refunded)
-        return base - base * kept // paid + (bonus if kept == 0 else 0)
+        return base - base * kept // paid
 
-    return cost(refunded_before + refunded_now) - cost(refunded_before)
+    taken = base_cost(refunded_before + refunded_now) - base_cost(refunded_before)
+    return taken + (bonus if fully_returned else 0)
 
 
 def restore(redeemed: int, value_total: int, value_before: int, value_now: int) -> int:

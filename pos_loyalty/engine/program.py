@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 
 
@@ -279,6 +279,8 @@ class _Reader:
 
     def day(self, data: dict, key: str, path: str) -> date:
         value = data.get(key)
+        if isinstance(value, datetime):
+            raise self.fail(path, "must be a date such as 2026-12-01, without a time")
         if isinstance(value, date):
             return value
         if isinstance(value, str):
@@ -542,6 +544,7 @@ class _Reader:
         order = section.get("order", list(DISCOUNT_SOURCES))
         if (
             not isinstance(order, list)
+            or not all(isinstance(source, str) for source in order)
             or sorted(order) != sorted(DISCOUNT_SOURCES)
         ):
             raise self.fail("stacking.order", f"must list each of {', '.join(DISCOUNT_SOURCES)} once")

@@ -166,7 +166,7 @@ def history_qualifies(condition: HistoryCondition, lines: list[PurchaseLine], as
     for line in lines:
         if start is not None and line.ts <= start:
             continue
-        if line.product_id in condition.scope or line.product_id in condition.all_of:
+        if line.product_id in condition.scope or line.product_id in condition.all_of or line.product_id in condition.none_of:
             units[line.product_id] += line.qty
         if line.product_id in condition.scope:
             spend += line.amount

@@ -30,7 +30,7 @@ from ..engine.money import format_number, parse_number, share
 from ..engine.points import clawback, expiry_for, points_book, restore
 from .connection import LedgerError, insert_into, write
 from .reads import PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_program, load_sale, member_exists
-from .timestamps import ts_text
+from .timestamps import TimestampError, parse_day, ts_text
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O or 1/I: codes are read off scratch cards."""
@@ -105,14 +105,15 @@ def record_sale(
     with write(db):
         existing = load_sale(db, sale_id)
         if existing is not None:
-            return _replayed(db, program, existing, basket)
+            return _replayed(db, program, existing, basket, code)
         facts = None
         if basket.member_id is not None:
             facts = load_member_facts(db, basket.member_id)
             if facts is None:
                 raise LedgerError(f"unknown member {basket.member_id!r}")
-        if code:
-            basket = replace(basket, code=_usable_code(db, code))
+        code = code or (basket.code.code if basket.code else None)
+        # A code is always looked up here, never taken on the caller's word.
+        basket = replace(basket, code=_usable_code(db, code) if code else None)
         catalogue = _priced_catalogue(db, basket, at)
         try:
             priced = quote(program, facts, basket, catalogue, at)
@@ -304,15 +305,21 @@ def _bump_summary(
     )
 
 
-def _replayed(db: Database, program: Program, sale: SaleRecord, basket: Basket) -> Receipt:
-    """The receipt of a sale already recorded under this id, if the retry is the same basket."""
+def _replayed(db: Database, program: Program, sale: SaleRecord, basket: Basket, code: str | None) -> Receipt:
+    """The receipt of a sale already recorded under this id, if the retry is the same basket.
+
+    Same member, same units, same code and the same points offered: anything else is another sale.
+    """
     wanted = Counter()
     for line in basket.lines:
         wanted[line.product_id] += line.qty
     recorded = Counter()
     for line in sale.lines:
         recorded[line.product_id] += line.qty
-    if sale.kind != "sale" or sale.member_id != basket.member_id or wanted != recorded:
+    code = code or (basket.code.code if basket.code else None)
+    same_code = (code or "").strip().upper() == (sale.discount_code or "")
+    same_points = basket.redeem_points == 0 if sale.points_redeemed == 0 else basket.redeem_points >= sale.points_redeemed
+    if sale.kind != "sale" or sale.member_id != basket.member_id or wanted != recorded or not same_code or not same_points:
         raise LedgerError(f"sale id {sale.sale_id} is already used by a different sale; nothing was written")
     return receipt_for(db, program, sale)
 
@@ -485,7 +492,9 @@ def _return_points(db: Database, program: Program, sale: SaleRecord, returned, r
         return 0, 0
     refund = sum(r for _, _, r in returned)
     refunded_before = sale.refunded
-    clawed = clawback(sale.points_earned, sale.points_bonus, sale.total, refunded_before, refund)
+    returning = {line.line_no: qty for line, qty, _ in returned}
+    fully_returned = all(line.returned_qty + returning.get(line.line_no, 0) == line.qty for line in sale.lines)
+    clawed = clawback(sale.points_earned, sale.points_bonus, sale.total, refunded_before, refund, fully_returned)
     value_total = sum(line.points_discount for line in sale.lines)
     value_before = sum(
         share(line.points_discount, line.returned_qty, line.qty) for line in sale.lines
@@ -545,6 +554,11 @@ def add_member(
     member_id = member_id.strip()
     if not member_id:
         raise LedgerError("a member needs an id")
+    if birthday:
+        try:
+            birthday = parse_day(birthday).isoformat()
+        except TimestampError as exc:
+            raise LedgerError(f"birthday: {exc}") from None
     with write(db):
         if member_exists(db, member_id):
             raise LedgerError(f"member {member_id!r} already exists")

@@ -1,0 +1,158 @@
+"""Importing history: re-imports change nothing, a bad row refuses the whole file with a message
+naming file, row and field, and imported sales keep their prices."""
+
+from __future__ import annotations
+
+import pytest
+
+from pos_loyalty import ledger
+from pos_loyalty.io.importers import import_file
+from pos_loyalty.io.readers import InputError
+from pos_loyalty.ledger.verify import verify
+
+from ..support import COFFEE_FILES, FIXTURES, dump, import_fixture, new_ledger, write_csv
+
+SALES = FIXTURES / "coffee_shop" / "sales.csv"
+SALES_HEADER = "sale_id,ts,member_id,product_id,qty,unit_price,kind,original_sale_id,discount_code".split(",")
+
+
+@pytest.fixture
+def catalogue_only():
+    db, program = new_ledger("coffee_shop")
+    import_fixture(db, program, "coffee_shop", COFFEE_FILES[:2])
+    return db, program
+
+
+class TestReimport:
+    @pytest.mark.parametrize(
+        ("folder", "program", "files"),
+        [
+            ("coffee_shop", "coffee_shop", COFFEE_FILES + [("sales", "sales_dog.csv")]),
+            ("tiered_pln", "tiered_pln",
+             [("products", "products.csv"), ("members", "members.csv"), ("memberships", "memberships.csv"),
+              ("sales", "sales.csv")]),
+            ("discounting", "coffee_shop", [("products", "products.csv"), ("codes", "codes.csv"),
+                                            ("sales", "sales.csv")]),
+        ],
+    )
+    def test_importing_the_same_files_again_changes_nothing(self, folder, program, files):
+        db, prog = new_ledger(program)
+        import_fixture(db, prog, folder, files)
+        before = dump(db)
+        for kind, name in files:
+            counts = import_file(db, prog, kind, FIXTURES / folder / name)
+            assert counts.written == 0 and counts.unchanged == counts.read > 0, (kind, counts)
+        assert dump(db) == before
+
+    def test_a_sale_id_reused_for_other_contents_is_refused(self, catalogue_only, tmp_path):
+        db, program = catalogue_only
+        import_file(db, program, "sales", SALES)
+        before = dump(db)
+        other = write_csv(tmp_path / "other.csv", SALES_HEADER,
+                          [["cs-0001", "2026-03-02T08:00:00", "kris", "dog", "1", "", "sale", "", ""]])
+        with pytest.raises(InputError) as caught:
+            import_file(db, program, "sales", other)
+        assert (caught.value.row, caught.value.field) == (2, "sale_id")
+        assert dump(db) == before
+
+
+def _with_last_row(tmp_path, column: str, value: str):
+    """The fixture's sales.csv with one cell of its last row changed."""
+    rows = [line.split(",") for line in SALES.read_text().splitlines()]
+    header, body = rows[0], rows[1:]
+    body[-1][header.index(column)] = value
+    return write_csv(tmp_path / "sales_bad.csv", header, body), len(rows)
+
+
+class TestAllOrNothing:
+    @pytest.mark.parametrize(
+        ("column", "value", "words"),
+        [
+            ("qty", "two", "whole number"),
+            ("product_id", "unicorn", "unknown product"),
+            ("member_id", "nobody", "unknown member"),
+            ("ts", "yesterday", "not a date"),
+            ("unit_price", "3.001", "decimals"),
+            ("kind", "swap", "sale or return"),
+        ],
+    )
+    def test_a_bad_last_row_leaves_the_ledger_unchanged(self, catalogue_only, tmp_path, column, value, words):
+        db, program = catalogue_only
+        path, last_row = _with_last_row(tmp_path, column, value)
+        before = dump(db)
+        with pytest.raises(InputError) as caught:
+            import_file(db, program, "sales", path)
+        error = caught.value
+        assert (error.path, error.row, error.field) == (str(path), last_row, column)
+        message = str(error)
+        assert message.startswith(f"{path}: row {last_row}: {column}: ") and words in message
+        assert "\n" not in message
+        assert dump(db) == before
+        assert db.execute("SELECT count(*) FROM sales").fetchone()[0] == 0
+
+    def test_a_good_file_after_a_refused_one_imports_whole(self, catalogue_only, tmp_path):
+        db, program = catalogue_only
+        path, _ = _with_last_row(tmp_path, "qty", "two")
+        with pytest.raises(InputError):
+            import_file(db, program, "sales", path)
+        counts = import_file(db, program, "sales", SALES)
+        assert counts.written == counts.read == db.execute("SELECT count(*) FROM sales").fetchone()[0]
+        assert verify(db) == []
+
+    def test_a_bad_member_row_refuses_the_members_file(self, tmp_path):
+        db, program = new_ledger("coffee_shop")
+        rows = [line.split(",") for line in (FIXTURES / "coffee_shop" / "members.csv").read_text().splitlines()]
+        rows[-1][4] = "2026-13-01T00:00:00"
+        path = write_csv(tmp_path / "members.csv", rows[0], rows[1:])
+        with pytest.raises(InputError) as caught:
+            import_file(db, program, "members", path)
+        assert (caught.value.row, caught.value.field) == (len(rows), "joined_at")
+        assert db.execute("SELECT count(*) FROM members").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM memberships").fetchone()[0] == 0
+
+
+class TestImportedHistoryIsFact:
+    def test_an_imported_sale_keeps_its_price_and_gets_no_rewards_after_the_fact(self, catalogue_only, tmp_path):
+        """yeva's sixth coffee in the file is priced as given: no stamp reward is added afterwards."""
+        db, program = catalogue_only
+        rows = [[f"y{i}", f"2026-03-02T1{i}:00:00", "yeva", "coffee", "1", "4.00", "sale", "", ""] for i in range(6)]
+        import_file(db, program, "sales", write_csv(tmp_path / "s.csv", SALES_HEADER, rows))
+        assert db.execute("SELECT sum(total), count(*) FROM sales").fetchone() == (2400, 6)
+        assert db.execute("SELECT count(*) FROM line_discounts").fetchone()[0] == 0
+
+    def test_a_code_named_on_an_imported_sale_is_redeemed_by_its_rule(self, catalogue_only, tmp_path):
+        db, program = catalogue_only
+        import_file(db, program, "codes", write_csv(tmp_path / "c.csv", ["code", "percent"], [["TEN10", "10"]]))
+        rows = [["z1", "2026-03-02T10:00:00", "dave", "beret", "1", "", "sale", "", "ten10"]]
+        import_file(db, program, "sales", write_csv(tmp_path / "s.csv", SALES_HEADER, rows))
+        assert db.execute("SELECT code, sale_id FROM code_redemptions").fetchall() == [("TEN10", "z1")]
+        sale = ledger.load_sale(db, "z1")
+        assert [(d.reason, d.amount) for d in sale.lines[0].discounts] == [("code", 350)]  # 10 % of 34.99
+        rows = [["z2", "2026-03-02T11:00:00", "kris", "beret", "1", "", "sale", "", "TEN10"]]
+        with pytest.raises(InputError, match="already used"):
+            import_file(db, program, "sales", write_csv(tmp_path / "s2.csv", SALES_HEADER, rows))
+
+    def test_a_return_with_no_original_sale_carries_its_own_amount(self, catalogue_only, tmp_path):
+        db, program = catalogue_only
+        rows = [["r1", "2026-03-02T10:00:00", "dave", "beret", "2", "30.00", "return", "", ""]]
+        import_file(db, program, "sales", write_csv(tmp_path / "r.csv", SALES_HEADER, rows))
+        assert db.execute("SELECT kind, total FROM sales").fetchall() == [("return", 6000)]
+        assert verify(db) == []
+
+    def test_an_imported_return_never_refunds_more_than_was_paid(self, catalogue_only, tmp_path):
+        """The return repeats the list price, but the sale paid half: refused, or refunded what was paid."""
+        db, program = catalogue_only
+        import_file(db, program, "codes", write_csv(tmp_path / "c.csv", ["code", "percent"], [["HALF50", "50"]]))
+        rows = [
+            ["x1", "2026-03-02T08:00:00", "kris", "dog", "1", "", "sale", "", "HALF50"],  # paid 125.00
+            ["x1r", "2026-03-03T08:00:00", "kris", "dog", "1", "249.99", "return", "x1", ""],
+        ]
+        path = write_csv(tmp_path / "s.csv", SALES_HEADER, rows)
+        try:
+            import_file(db, program, "sales", path)
+        except InputError:
+            assert db.execute("SELECT count(*) FROM sales").fetchone()[0] == 0  # refused whole: fine
+            return
+        paid = ledger.load_sale(db, "x1").lines[0].total
+        assert ledger.load_sale(db, "x1r").total <= paid
+        assert verify(db) == []
