@@ -24,7 +24,7 @@ from ..ledger.imports import (
     Saver,
 )
 from ..ledger.timestamps import TimestampError, parse_day, parse_ts
-from .readers import InputError, Progress, guess_format, read_rows
+from .readers import InputError, Progress, cell, guess_format, read_rows
 
 KINDS = ("members", "products", "sales", "memberships", "codes")
 
@@ -66,7 +66,7 @@ class Fields:
         self.decimals = decimals
 
     def text(self, key: str, required: bool = False) -> str | None:
-        value = self.row.get(key)
+        value = cell(self.row, key)
         if value is None and required:
             raise RowError(key, "is empty")
         return value
@@ -147,25 +147,25 @@ def code_record(f: Fields) -> CodeRecord:
 
 
 def sale_record(f: Fields) -> SaleLineRecord:
-    row = f.row
-    kind = (row.get("kind") or "sale").lower()
+    text = f.text
+    kind = (text("kind") or "sale").lower()
     if kind not in ("sale", "return"):
         raise RowError("kind", f"must be sale or return, not {kind!r}")
     qty = f.count("qty", 1)
     if qty < 1:
         raise RowError("qty", f"must be at least 1 (a return is kind=return with a positive qty), not {qty}")
-    unit_price = f.amount("unit_price") if row.get("unit_price") is not None else None
-    line_amount = f.amount("line_amount") if row.get("line_amount") is not None else None
+    unit_price = f.amount("unit_price")
+    line_amount = f.amount("line_amount")
     if unit_price is not None and line_amount is not None:
         raise RowError("line_amount", "give unit_price or line_amount, not both")
-    original = row.get("original_sale_id")
+    original = text("original_sale_id")
     if original is not None and kind != "return":
         raise RowError("original_sale_id", "only a return references an original sale")
-    code = row.get("discount_code")
+    code = text("discount_code")
     return SaleLineRecord(
         sale_id=f.text("sale_id", True),
         ts=f.moment("ts", True),
-        member_id=row.get("member_id"),
+        member_id=text("member_id"),
         product_id=f.text("product_id", True),
         qty=qty,
         unit_price=unit_price,
@@ -200,7 +200,7 @@ class Rejects:
             self._handle = self.path.open("w", encoding="utf-8", newline="")
             self._writer = csv.writer(self._handle)
             self._writer.writerow(["row", *self.columns, "field", "reason"])
-        self._writer.writerow([number, *(row.get(c) or "" for c in self.columns), field or "", reason])
+        self._writer.writerow([number, *(cell(row, c) or "" for c in self.columns), field or "", reason])
         self.count += 1
 
     def close(self) -> None:

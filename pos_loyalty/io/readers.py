@@ -80,7 +80,11 @@ def counted(handle, path: Path, progress: Progress | None, every: int = 20000) -
 def read_rows(
     path: Path, fmt: str, columns: set[str], required: set[str], progress: Progress | None = None
 ) -> Iterator[tuple[int, dict]]:
-    """Yield (row number, {column: text or None}) for each record; empty cells become None."""
+    """Yield (row number, {column: text}) for each record.
+
+    Cells are as written (CSV cells unstripped); read them through :func:`cell`, which strips
+    them and turns empty ones into None, so columns nobody asks for cost nothing.
+    """
     if fmt == "csv":
         yield from _csv_rows(path, columns, required, progress)
     elif fmt == "json":
@@ -109,9 +113,18 @@ def _csv_rows(path: Path, columns: set[str], required: set[str], progress=None) 
                     if not "".join(values).strip():
                         continue
                     raise InputError(path, f"has {len(values)} fields, the header has {width}", reader.line_num)
-                yield reader.line_num, {k: (v.strip() or None) for k, v in zip(header, values)}
+                yield reader.line_num, dict(zip(header, values))
         except csv.Error as exc:
             raise InputError(path, f"is not valid CSV: {exc}", reader.line_num) from None
+
+
+def cell(row: dict, key: str) -> str | None:
+    """A cell's text, stripped; None when it is missing or blank."""
+    value = row.get(key)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
 
 
 def _check_columns(path: Path, header: list[str], columns: set[str], required: set[str], row: int | None) -> None:
