@@ -90,7 +90,12 @@ def main_callback(ctx: typer.Context, db: DbOption = None) -> None:
     """
     ctx.obj = State(db or default_ledger())
     if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
+        if not sys.stdin.isatty() or not sys.stdout.isatty():
+            typer.echo(ctx.get_help())
+            return
+        if not ctx.obj.db_path.exists():
+            raise LedgerError(f"no ledger at {ctx.obj.db_path}: create one with `pos-loyalty init`, or try `pos-loyalty demo`")
+        open_tui(ctx.obj.db_path)
 
 
 def state(ctx: typer.Context) -> State:
@@ -907,10 +912,10 @@ def verify(ctx: typer.Context) -> None:
 
 @app.command()
 def demo(
-    ctx: typer.Context,
     as_of: AsOf = None,
+    table: Annotated[bool, typer.Option("--table", help="Print the members' statuses instead of opening the TUI.")] = False,
 ) -> None:
-    """Build a fresh demo ledger from the coffee-shop fixtures and show it.
+    """Build a fresh demo ledger from the coffee-shop recipe's rows and open the till on it.
 
     Example: pos-loyalty demo
     """
@@ -919,15 +924,19 @@ def demo(
 
     path = data_dir() / "demo.db"
     db, program = build_demo(path)
+    if not table:
+        db.close()
+        open_tui(path)
+        return
     moment = instant(as_of)
-    table = Table(title=f"{program.title}: demo ledger {path}")
+    overview = Table(title=f"{program.title}: demo ledger {path}")
     for column in ("member", "tier", "spend", "to next", "coffee card", "promotions"):
-        table.add_column(column)
+        overview.add_column(column)
     for (member_id,) in db.execute("SELECT member_id FROM members ORDER BY member_id"):
         result = member_status(program, ledger.load_member_facts(db, member_id), moment)
         tier = result.tier
         card = result.stamp_cards[0] if result.stamp_cards else None
-        table.add_row(
+        overview.add_row(
             f"{result.name} ({member_id})",
             tier.name if tier else "-",
             money(program, tier.basis) if tier else "-",
@@ -935,8 +944,45 @@ def demo(
             ("next one free" if card.next_free else f"{card.position}/{card.buy}") if card else "-",
             ", ".join(p.name for p in result.promotions) or "-",
         )
-    console.print(table)
+    console.print(overview)
     typer.echo(f"Try: pos-loyalty --db {path} sell yeva coffee --json")
+
+
+@app.command()
+def tui(ctx: typer.Context) -> None:
+    """Open the till (the counter screen; the back office behind F10).
+
+    Example: pos-loyalty --db shop.db tui
+    """
+    open_tui(state(ctx).db_path)
+
+
+def open_tui(path: Path) -> None:
+    """Run the Textual app on a ledger (imported only now: the CLI starts without Textual)."""
+    from .tui.app import make_app
+
+    make_app(path).run()
+
+
+@app.command("manager-pin")
+def manager_pin(
+    ctx: typer.Context,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the PIN: the back office opens without one.")] = False,
+) -> None:
+    """Set the PIN that guards the back office (stored as a salted scrypt hash, never as text).
+
+    Example: pos-loyalty manager-pin
+    """
+    from .ledger.access import clear_pin, set_pin
+
+    db, _ = state(ctx).open()
+    if clear:
+        clear_pin(db)
+        typer.echo("manager PIN removed")
+        return
+    pin = typer.prompt("New manager PIN (4-12 digits)", hide_input=True, confirmation_prompt=True)
+    set_pin(db, pin)
+    typer.echo("manager PIN set")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 Imports no Textual, Typer or Rich. Every write is one transaction (see ``connection.write``).
 """
 
+from . import schema_browse  # noqa: F401  (registers the browse indexes' migration)
 from .connection import LedgerBusy, LedgerError, connect, memory, write
 from .reads import SaleRecord, SoldLine, load_catalogue, load_member_facts, load_program, load_sale
 from .timestamps import TimestampError, parse_ts, ts_text

@@ -15,9 +15,7 @@ from textual.screen import Screen
 from ..ledger import LedgerError
 from ..ledger.access import pin_is_set
 from .commands import LedgerCommands
-from .dialogs.pin import PinDialog
 from .screens.counter import CounterScreen
-from .screens.office import BackOfficeScreen
 from .till import Till
 
 
@@ -50,6 +48,15 @@ class LoyaltyApp(App[None]):
     def get_default_screen(self) -> Screen:
         return CounterScreen()
 
+    def on_mount(self) -> None:
+        # Once the counter is up, load the back office's code in the background so F10 is quick
+        # without the counter waiting for it at launch.
+        self.set_timer(1.0, self._warm_up)
+
+    @work(thread=True, group="warm-up")
+    def _warm_up(self) -> None:
+        from .screens import member, office, receipt, returns  # noqa: F401
+
     def on_unmount(self) -> None:
         self.till.close()
 
@@ -69,20 +76,30 @@ class LoyaltyApp(App[None]):
 
     def action_back_office(self) -> None:
         """Open the back office, asking for the manager PIN first when one is set."""
+        # Imported here: the back office (Markdown, reports) is not needed to open the counter.
+        from .screens.office import BackOfficeScreen
+
         if any(isinstance(screen, BackOfficeScreen) for screen in self.screen_stack):
             return
         self._open_back_office()
 
     @work(thread=True, exclusive=True, group="office")
     def _open_back_office(self) -> None:
+        from .screens.office import FIRST_SORT, fetch_page
+
         with self.till.ledger() as db:
             needs_pin = pin_is_set(db)
-        self.call_from_thread(self._back_office_gate, needs_pin)
+        # The first page is read here, before the screen is built, rather than while it draws.
+        first = None if needs_pin else fetch_page(self.till, "", *FIRST_SORT, 0)
+        self.call_from_thread(self._back_office_gate, needs_pin, first)
 
-    def _back_office_gate(self, needs_pin: bool) -> None:
+    def _back_office_gate(self, needs_pin: bool, first_page=None) -> None:
+        from .dialogs.pin import PinDialog
+        from .screens.office import BackOfficeScreen
+
         def opened(ok: bool | None) -> None:
             if ok:
-                self.push_screen(BackOfficeScreen())
+                self.push_screen(BackOfficeScreen(first_page))
 
         if needs_pin:
             self.push_screen(PinDialog(), opened)

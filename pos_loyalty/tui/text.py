@@ -110,7 +110,7 @@ def _after_lines(program: Program, priced: Quote, balance: int | None) -> list[s
     if after is not None:
         if after.tier is not None:
             change = tier_change(priced)
-            out.append(f"Tier {after.tier.name}" + (f" — {change}" if change else ""))
+            out.append(change[0].upper() + change[1:] if change else f"Tier {after.tier.name}")
             if after.tier.next is not None and after.tier.to_next is not None:
                 out.append(f"  {tier_basis_text(program, after.tier.to_next)} more to {after.tier.next}")
         for card in after.stamp_cards:
@@ -118,7 +118,7 @@ def _after_lines(program: Program, priced: Quote, balance: int | None) -> list[s
     return out
 
 
-def return_text(program: Program, receipt: ReturnReceipt, member_name: str = "") -> str:
+def return_text(program: Program, receipt: ReturnReceipt, member_name: str = "", names: dict[str, str] | None = None) -> str:
     """A return slip: what came back, the refund, points taken back or given back, the member after."""
     out = [program.title.center(WIDTH).rstrip(), RULE]
     out += _heading(f"Return {receipt.return_id}", receipt.at)
@@ -128,7 +128,8 @@ def return_text(program: Program, receipt: ReturnReceipt, member_name: str = "")
         out.append(f"Member: {member_name or status.name} ({status.member_id})")
     out.append(RULE)
     for line in receipt.lines:
-        out.append(_row(f"{line.product_id} x {line.qty}", money(program, line.refund)))
+        name = (names or {}).get(line.product_id, line.product_id)
+        out.append(_row(f"{name} x {line.qty}", money(program, line.refund)))
     out.append(RULE)
     out.append(_row(f"REFUND {program.currency}", money(program, receipt.refund_total)))
     if receipt.points_clawed_back or receipt.points_restored:

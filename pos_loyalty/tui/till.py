@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,8 +12,12 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ..engine import Program
-from ..ledger import connect, load_program
+from ..ledger import LedgerError, connect, load_program
 from ..ledger import browse  # noqa: F401  (registers the browse indexes before the ledger is opened)
+
+
+LEDGER_PROBLEMS = (LedgerError, sqlite3.Error)
+"""What a ledger call can fail with that the cashier is told about (the screen stays up, nothing half-written)."""
 
 
 def system_clock() -> datetime:

@@ -26,9 +26,9 @@ class AdjustPointsDialog(ModalScreen[tuple[int, str] | None]):
             if self.balance is not None:
                 yield Static(f"Balance now: {self.balance} points")
             yield Label("Points (negative takes points away)")
-            yield Input(placeholder="e.g. 50 or -20", restrict=r"[-+]?\d*", id="points")
+            yield Input(placeholder="e.g. 50 or -20", restrict=r"[-+]?\d*", id="points", compact=True)
             yield Label("Reason (recorded in the audit trail)")
-            yield Input(placeholder="e.g. goodwill for a late order", id="reason")
+            yield Input(placeholder="e.g. goodwill for a late order", id="reason", compact=True)
             yield Static("", classes="hint", id="hint")
             yield Static("Enter save · Tab next field · Esc back", classes="keys")
 

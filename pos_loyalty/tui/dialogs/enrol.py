@@ -47,13 +47,13 @@ class EnrolDialog(ModalScreen[NewMember | None]):
         with Vertical(classes="dialog") as box:
             box.border_title = "Enrol a new member"
             yield Label("Name")
-            yield Input(self.prefill.get("name", ""), placeholder="e.g. Ann Lee", id="name")
+            yield Input(self.prefill.get("name", ""), placeholder="e.g. Ann Lee", id="name", compact=True)
             yield Label("Phone (optional)")
-            yield Input(self.prefill.get("phone", ""), placeholder="+1-555-0199", id="phone")
+            yield Input(self.prefill.get("phone", ""), placeholder="+1-555-0199", id="phone", compact=True)
             yield Label("E-mail (optional)")
-            yield Input(self.prefill.get("email", ""), placeholder="ann@example.com", id="email")
+            yield Input(self.prefill.get("email", ""), placeholder="ann@example.com", id="email", compact=True)
             yield Label("Member id (optional: made from the name)")
-            yield Input(placeholder="leave empty", id="member_id")
+            yield Input(placeholder="leave empty", id="member_id", compact=True)
             yield Static("", classes="hint", id="hint")
             yield Static("Enter enrol · Tab next field · Esc back", classes="keys")
 

@@ -10,8 +10,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from ...ledger import LedgerError
-from ...ledger.access import check_pin
+from ...ledger.access import FREE_ATTEMPTS, check_pin, failed_attempts, locked_until
+from ..till import LEDGER_PROBLEMS
 
 
 class PinDialog(ModalScreen[bool]):
@@ -49,10 +49,19 @@ class PinDialog(ModalScreen[bool]):
     def check(self, pin: str) -> None:
         till = self.app.till  # type: ignore[attr-defined]
         try:
+            at = till.now()
             with till.ledger() as db:
-                ok = check_pin(db, pin, till.now())
-            self.post_message(self.Checked(ok, "" if ok else "wrong PIN"))
-        except LedgerError as exc:
+                ok = check_pin(db, pin, at)
+                problem = ""
+                if not ok:
+                    until = locked_until(db, at)
+                    left = FREE_ATTEMPTS - failed_attempts(db)
+                    if until is not None:
+                        problem = f"wrong PIN: the next try waits until {until:%H:%M:%S}"
+                    else:
+                        problem = f"wrong PIN: {left} more {'try' if left == 1 else 'tries'} before a wait"
+            self.post_message(self.Checked(ok, problem))
+        except LEDGER_PROBLEMS as exc:
             self.post_message(self.Checked(False, str(exc)))
 
     @on(Checked)

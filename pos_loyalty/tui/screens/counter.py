@@ -38,6 +38,7 @@ from ..dialogs.prompt import PromptDialog
 from ..draft import Draft, line_owners
 from ..messages import CheckedOut, CheckoutFailed, LedgerFailed, MemberEnrolled, MembersFound, Priced, ProductsFound
 from ..text import receipt_text, return_text
+from ..till import LEDGER_PROBLEMS
 from ..widgets.basket import BasketTable
 from ..widgets.lookup import Lookup
 from ..widgets.member_panel import MemberPanel, totals_text
@@ -55,20 +56,45 @@ def split_quantity(text: str) -> tuple[int | None, str]:
     return None, text.strip()
 
 
+def price_or_say_why(db, program, draft: Draft, at) -> tuple[Quote, tuple[str, ...], str | None]:
+    """Price the draft; when the code or the points are refused, price it without them and say why.
+
+    Returns the quote, what was left out (``"code"``, ``"points"``), and the ledger's reason.
+    Anything else wrong with the basket raises :class:`LedgerError`.
+    """
+    attempts: list[tuple[Draft, tuple[str, ...]]] = [(draft, ())]
+    if draft.code:
+        attempts.append((replace(draft, code=None), ("code",)))
+    if draft.redeem_points:
+        attempts.append((replace(draft, redeem_points=0), ("points",)))
+    if draft.code and draft.redeem_points:
+        attempts.append((replace(draft, code=None, redeem_points=0), ("code", "points")))
+    refusal: str | None = None
+    for candidate, dropped in attempts:
+        try:
+            return quote_for(db, program, candidate.basket(), at, code=candidate.code), dropped, refusal
+        except LedgerError as exc:
+            refusal = refusal or str(exc)
+    raise LedgerError(refusal or "the basket cannot be priced")
+
+
 class CounterScreen(TillScreen):
     """The cashier's screen: the basket on the left, the member on the right."""
 
     BINDINGS = [
-        Binding("f2", "find_member", "Member", tooltip="Find a member by id, name, phone or e-mail"),
-        Binding("f3", "add_item", "Item", tooltip="Add a product by id or name (3*coffee for three)"),
+        # F2 and F3 only move to a field: the fields' own labels show them, which leaves the footer
+        # room for every action at 80 columns.
+        Binding("f2", "find_member", "Member", show=False, tooltip="Find a member by id, name, phone or e-mail"),
+        Binding("f3", "add_item", "Item", show=False, tooltip="Add a product by id or name (3*coffee for three)"),
         Binding("f4", "enrol", "Enrol", tooltip="Enrol a new member"),
         Binding("f5", "code", "Code", tooltip="Enter a discount code"),
         Binding("f6", "redeem", "Points", tooltip="Redeem points on this basket"),
         Binding("f7", "return_items", "Return", tooltip="Return items of an earlier sale"),
-        Binding("f8,down", "edit_basket", "Lines", show=False, tooltip="Change or remove basket lines"),
+        Binding("f8", "edit_basket", "Lines", tooltip="Change or remove basket lines"),
+        Binding("down", "edit_basket", "Lines", show=False),
         Binding("f9", "checkout", "Pay", tooltip="Check out and print the receipt"),
         Binding("f10", "back_office", "Office", tooltip="Manager's back office"),
-        Binding("ctrl+n", "new_sale", "New sale", show=False, tooltip="Start a new sale (drops the basket and member)"),
+        Binding("ctrl+n", "new_sale", "New", tooltip="Start a new sale (drops the basket and the member)"),
         Binding("escape", "back_out", "Back", show=False),
     ]
 
@@ -91,10 +117,10 @@ class CounterScreen(TillScreen):
         with Horizontal(id="counter-body"):
             with Vertical(id="till"):
                 with Horizontal(classes="entry-row"):
-                    yield Label("Member", classes="entry-label")
+                    yield Label("F2 Member", classes="entry-label")
                     yield Lookup("id, name, phone or e-mail", id="member-lookup")
                 with Horizontal(classes="entry-row"):
-                    yield Label("Item", classes="entry-label")
+                    yield Label("F3 Item", classes="entry-label")
                     yield Lookup("id or name · 3*coffee for three", id="product-lookup")
                     yield Label("Qty", classes="qty-label")
                     yield Input("1", restrict=r"\d*", max_length=4, id="qty", compact=True)
@@ -104,8 +130,6 @@ class CounterScreen(TillScreen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        for lookup in self.query(Lookup):
-            lookup.input.compact = True
         self.query_one("#member-lookup", Lookup).focus()
         self.set_interval(15, self._tick)
         self._tick()
@@ -130,6 +154,8 @@ class CounterScreen(TillScreen):
             return False
         if action in ("checkout", "edit_basket") and (self.draft.empty or self.busy):
             return None
+        if action == "new_sale" and self.draft.empty and self.draft.member_id is None:
+            return None
         return True
 
     # -- pricing ----------------------------------------------------------------------------
@@ -145,30 +171,16 @@ class CounterScreen(TillScreen):
         with till.ledger() as db:
             try:
                 if draft.lines:
-                    try:
-                        quote = quote_for(db, till.program, draft.basket(), at, code=draft.code)
-                    except LedgerError as exc:
-                        # Price without the code, then without the points, to say which was refused.
-                        if draft.code:
-                            code_error = str(exc)
-                            draft_wo = replace(draft, code=None)
-                        else:
-                            draft_wo = draft
-                        try:
-                            quote = quote_for(db, till.program, draft_wo.basket(), at, code=draft_wo.code)
-                        except LedgerError as again:
-                            if draft.redeem_points:
-                                points_error, code_error = str(again), code_error
-                                quote = quote_for(db, till.program, replace(draft_wo, redeem_points=0).basket(), at)
-                            else:
-                                raise
+                    quote, dropped, refusal = price_or_say_why(db, till.program, draft, at)
+                    code_error = refusal if "code" in dropped else None
+                    points_error = refusal if "points" in dropped else None
                     status = quote.status_before
                 elif draft.member_id is not None:
                     facts = load_member_facts(db, draft.member_id)
                     if facts is None:
                         raise LedgerError(f"unknown member {draft.member_id!r}")
                     status = member_status(till.program, facts, at)
-            except LedgerError as exc:
+            except LEDGER_PROBLEMS as exc:
                 error = str(exc)
         elapsed = (time.perf_counter() - started) * 1000
         self.post_message(
@@ -427,7 +439,7 @@ class CounterScreen(TillScreen):
                     email=member.email or None,
                     phone=member.phone or None,
                 )
-        except LedgerError as exc:
+        except LEDGER_PROBLEMS as exc:
             self.post_message(LedgerFailed("enrol", str(exc)))
             return
         self.post_message(MemberEnrolled(member_id, member.name))
@@ -514,14 +526,15 @@ class CounterScreen(TillScreen):
             with till.ledger() as db:
                 try:
                     receipt = record_sale(db, till.program, draft.basket(), till.now(), sale_id, code=draft.code)
-                except LedgerError as exc:
+                except LEDGER_PROBLEMS as exc:
                     code_refused = False
-                    if draft.code and not isinstance(exc, LedgerBusy):
+                    if draft.code and isinstance(exc, LedgerError) and not isinstance(exc, LedgerBusy):
                         try:
                             quote_for(db, till.program, draft.basket(), till.now(), code=draft.code)
                         except LedgerError:
                             code_refused = True
-                    raise CheckoutProblem(str(exc), isinstance(exc, LedgerBusy), code_refused) from None
+                    busy = isinstance(exc, LedgerBusy) or not isinstance(exc, LedgerError)
+                    raise CheckoutProblem(str(exc), busy, code_refused) from None
                 name = ""
                 if receipt.member_id:
                     row = db.execute("SELECT name FROM members WHERE member_id = ?", [receipt.member_id]).fetchone()
@@ -569,10 +582,10 @@ class CounterScreen(TillScreen):
     def start_return(self, *, sale_id: str | None = None, member_id: str | None = None) -> None:
         from .returns import ReturnScreen
 
-        def done(result: tuple[ReturnReceipt, str] | None) -> None:
+        def done(result: tuple[ReturnReceipt, str, dict[str, str]] | None) -> None:
             if result is None:
                 return
-            returned, name = result
+            returned, name, names = result
             member = returned.status_after.member_id if returned.status_after else None
             self.notify(
                 f"refund {money(self.program, returned.refund_total)} {self.program.currency}",
@@ -582,14 +595,14 @@ class CounterScreen(TillScreen):
                 self.choose_member(member)
             else:
                 self.price(self.draft)
-            self._show_return_slip(returned, name)
+            self._show_return_slip(returned, name, names)
 
         self.app.push_screen(ReturnScreen(sale_id=sale_id, member_id=member_id), done)
 
-    def _show_return_slip(self, returned: ReturnReceipt, name: str) -> None:
+    def _show_return_slip(self, returned: ReturnReceipt, name: str, names: dict[str, str]) -> None:
         from .receipt import ReceiptScreen
 
-        text = return_text(self.program, returned, name)
+        text = return_text(self.program, returned, name, names)
         self.app.push_screen(ReceiptScreen(f"Return {returned.return_id}", text, returned.return_id, can_return=False))
 
     # -- back office ----------------------------------------------------------------------------

@@ -12,13 +12,14 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
 from ...engine import MemberStatus, member_status
-from ...ledger import LedgerError, adjust_points, change_membership, erase_member, load_member_facts, ts_text
+from ...ledger import adjust_points, change_membership, erase_member, load_member_facts, ts_text
 from ...ledger.browse import MemberDetails, PointRow, SaleSummary, member_details, membership_history, point_history, recent_sales
 from ...views import money
 from ..dialogs.adjust import AdjustPointsDialog
 from ..dialogs.confirm import ConfirmDialog
 from ..messages import LedgerFailed
 from ..text import status_summary
+from ..till import LEDGER_PROBLEMS
 from ..widgets.member_panel import tier_badge
 from .base import TillScreen
 
@@ -233,7 +234,7 @@ class MemberScreen(TillScreen):
                     change_membership(db, till.program, self.member_id, at, "active")
                 elif what == "erase":
                     erase_member(db, self.member_id, at)
-        except LedgerError as exc:
+        except LEDGER_PROBLEMS as exc:
             self.post_message(LedgerFailed(what, str(exc)))
             return
         self.post_message(MemberChanged(what))

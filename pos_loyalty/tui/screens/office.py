@@ -20,23 +20,20 @@ from textual.widgets import DataTable, Footer, Input, Markdown, Static, TabbedCo
 
 from ...engine import member_status
 from ...engine.money import format_number
-from ...ledger import LedgerError, add_member, load_member_facts
+from ...ledger import add_member, load_member_facts
 from ...ledger.browse import SORT_LABELS, SORTS, MemberPage, free_member_id, member_page, tier_basis_order
 from ...views import money
 from ..dialogs.enrol import EnrolDialog, NewMember
 from ..messages import LedgerFailed, MemberEnrolled
 from ..text import rules_markdown
+from ..till import LEDGER_PROBLEMS
 from ..widgets.bar_chart import Bar, BarChart
 from ..widgets.member_panel import TIER_COLOURS
 from ..widgets.member_table import PAGE_SIZE, ListedMember, MemberTable
 from .base import TillScreen
 
-try:  # the reports module is written alongside the TUI; the screens say so if it is missing
-    from ... import reports
-except ImportError:  # pragma: no cover - only while the reports module does not exist yet
-    reports = None  # type: ignore[assignment]
+from ... import reports
 
-TABS = ("members", "segments", "kpis", "codes", "rules")
 TAB_KEYS = Binding.Group("Tabs")
 """F2–F6 switch tabs; the footer shows them as one group, the tabs' titles say which is which."""
 
@@ -61,6 +58,40 @@ class ReportReady(Message):
         self.data = data
 
 
+def fetch_page(till, search: str, sort: str, descending: bool, offset: int, cursor: str = "first") -> MembersPaged:
+    """A page of the member list and the engine's tier for each of its rows (run in a thread worker)."""
+    started = time.perf_counter()
+    program = till.program
+    at = till.now()
+    with till.ledger() as db:
+        page = member_page(db, program, search=search, sort=sort, descending=descending, offset=offset, limit=PAGE_SIZE)
+        members = []
+        for row in page.rows:
+            tier, active = "", False
+            facts = load_member_facts(db, row.member_id)
+            if facts is not None:
+                status = member_status(program, facts, at)
+                active = status.active
+                tier = status.tier.name if status.tier else ("resigned" if facts.memberships else "")
+            members.append(
+                ListedMember(
+                    row.member_id,
+                    row.name if not row.erased else "",
+                    tier,
+                    active,
+                    row.net_spend,
+                    row.points_net,
+                    row.visits,
+                    row.last_visit.strftime("%Y-%m-%d") if row.last_visit else "",
+                )
+            )
+    return MembersPaged(page, members, cursor, (time.perf_counter() - started) * 1000)
+
+
+FIRST_SORT = ("tier", True)
+"""The list opens sorted by tier, highest first."""
+
+
 class BackOfficeScreen(TillScreen):
     """The manager's screens, one tab each; Escape goes back to the counter."""
 
@@ -77,10 +108,11 @@ class BackOfficeScreen(TillScreen):
         Binding("ctrl+r", "reload", "Refresh", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, first_page: MembersPaged | None = None) -> None:
         super().__init__()
-        self.sort = "tier"
-        self.descending = True
+        self.sort, self.descending = FIRST_SORT
+        self.first_page = first_page
+        """Fetched before the screen is built, so opening does not wait on SQL while it draws."""
         self.search = ""
         self.loaded: set[str] = set()
         self.last_page_ms = 0.0
@@ -105,8 +137,8 @@ class BackOfficeScreen(TillScreen):
                 yield Static("Discount codes: orders and averages per percentage", classes="caption")
                 yield DataTable(id="code-table", cursor_type="row", zebra_stripes=True)
             with TabPane("F6 Rules", id="rules"):
-                with VerticalScroll():
-                    yield Markdown(rules_markdown(self.program), id="rules-text")
+                # Filled when first shown: parsing Markdown is the slowest part of opening the office.
+                yield VerticalScroll(id="rules-scroll")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -115,7 +147,10 @@ class BackOfficeScreen(TillScreen):
         for label in ("Percent", "Orders", "Avg items", "Avg subtotal", "Avg total", "Avg discount"):
             table.add_column(label)
         self.loaded.add("members")
-        self.load_page(0, "first")
+        if self.first_page is not None:
+            self.post_message(self.first_page)
+        else:
+            self.load_page(0, "first")
         self.query_one("#member-search", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -188,35 +223,7 @@ class BackOfficeScreen(TillScreen):
     @work(thread=True, exclusive=True, group="member-page")
     def load_page(self, offset: int, cursor: str = "first") -> None:
         """One page of members from SQL, and the engine's tier for just those rows."""
-        started = time.perf_counter()
-        till = self.till
-        program = till.program
-        at = till.now()
-        with till.ledger() as db:
-            page = member_page(
-                db, program, search=self.search, sort=self.sort, descending=self.descending, offset=offset, limit=PAGE_SIZE
-            )
-            members = []
-            for row in page.rows:
-                tier, active = "", False
-                facts = load_member_facts(db, row.member_id)
-                if facts is not None:
-                    status = member_status(program, facts, at)
-                    active = status.active
-                    tier = status.tier.name if status.tier else ("resigned" if facts.memberships else "")
-                members.append(
-                    ListedMember(
-                        row.member_id,
-                        row.name if not row.erased else "",
-                        tier,
-                        active,
-                        row.net_spend,
-                        row.points_net,
-                        row.visits,
-                        row.last_visit.strftime("%Y-%m-%d") if row.last_visit else "",
-                    )
-                )
-        self.post_message(MembersPaged(page, members, cursor, (time.perf_counter() - started) * 1000))
+        self.post_message(fetch_page(self.till, self.search, self.sort, self.descending, offset, cursor))
 
     @on(MembersPaged)
     def members_paged(self, message: MembersPaged) -> None:
@@ -263,7 +270,7 @@ class BackOfficeScreen(TillScreen):
                 member_id = member.member_id or free_member_id(db, member.name or member.email.split("@")[0] or member.phone)
                 add_member(db, till.program, member_id, till.now(), name=member.name,
                            email=member.email or None, phone=member.phone or None)
-        except LedgerError as exc:
+        except LEDGER_PROBLEMS as exc:
             self.post_message(LedgerFailed("enrol", str(exc)))
             return
         self.post_message(MemberEnrolled(member_id, member.name))
@@ -279,12 +286,17 @@ class BackOfficeScreen(TillScreen):
 
     # -- reports -------------------------------------------------------------------------------
 
+    def show_rules(self) -> None:
+        scroll = self.query_one("#rules-scroll", VerticalScroll)
+        if not scroll.children:
+            scroll.mount(Markdown(rules_markdown(self.program), id="rules-text"))
+
     @work(thread=True, exclusive=False, group="reports")
     def load_report(self, tab: str) -> None:
-        if tab == "rules" or tab == "members":
+        if tab == "members":
             return
-        if reports is None:
-            self.post_message(ReportReady(tab, "the reports module (pos_loyalty.reports) is not installed"))
+        if tab == "rules":
+            self.app.call_from_thread(self.show_rules)
             return
         till = self.till
         at = till.now()
@@ -296,8 +308,8 @@ class BackOfficeScreen(TillScreen):
                     data = reports.kpis(db, till.program, at)
                 else:
                     data = reports.discount_analysis(db, till.program)
-        except LedgerError as exc:
-            data = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a report that fails must not take the till down with it
+            data = f"{tab}: {exc}"
         self.post_message(ReportReady(tab, data))
 
     @on(ReportReady)

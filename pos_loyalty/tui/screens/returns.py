@@ -20,10 +20,11 @@ from textual.widgets.option_list import Option
 
 from ...engine import BasketLine
 from ...engine.money import share
-from ...ledger import LedgerError, ReturnReceipt, SaleRecord, load_catalogue, load_sale, record_return, ts_text
+from ...ledger import ReturnReceipt, SaleRecord, load_catalogue, load_sale, record_return, ts_text
 from ...ledger.browse import SaleSummary, recent_sales
 from ...views import money
 from ..messages import LedgerFailed, Returned
+from ..till import LEDGER_PROBLEMS
 from .base import TillMixin
 
 
@@ -78,7 +79,7 @@ class RecentSales(Message):
         self.sales = sales
 
 
-class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str] | None]):
+class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str, dict[str, str]] | None]):
     """Choose a sale, set the quantities coming back, F9 refunds; Escape backs out."""
 
     BINDINGS = [
@@ -97,6 +98,7 @@ class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str] | None]):
         self.rows: list[ReturnRow] = []
         self.chosen: dict[str, int] = {}
         self.member_name = ""
+        self.names: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="return-box") as box:
@@ -197,6 +199,7 @@ class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str] | None]):
         sale = message.sale
         self.sale = sale
         self.member_name = message.member_name
+        self.names = message.names
         self.rows = return_rows(sale, message.names)
         self.chosen = {}
         who = f"{message.member_name or sale.member_id} ({sale.member_id})" if sale.member_id else "no member"
@@ -278,14 +281,14 @@ class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str] | None]):
         try:
             with till.ledger() as db:
                 receipt = record_return(db, till.program, sale_id, items, till.now())
-        except LedgerError as exc:
+        except LEDGER_PROBLEMS as exc:
             self.post_message(LedgerFailed("record the return", str(exc)))
             return
         self.post_message(Returned(receipt, self.member_name))
 
     @on(Returned)
     def returned(self, message: Returned) -> None:
-        self.dismiss((message.receipt, message.member_name))
+        self.dismiss((message.receipt, message.member_name, self.names))
 
     @on(LedgerFailed)
     def failed(self, message: LedgerFailed) -> None:

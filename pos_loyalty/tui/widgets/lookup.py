@@ -75,7 +75,7 @@ class Lookup(Vertical):
         self._placeholder = placeholder
 
     def compose(self) -> ComposeResult:
-        yield LookupInput(placeholder=self._placeholder, select_on_focus=True)
+        yield LookupInput(placeholder=self._placeholder, select_on_focus=True, compact=True)
         yield Matches()
 
     @property

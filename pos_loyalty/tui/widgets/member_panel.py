@@ -126,7 +126,7 @@ def panel_content(program: Program, status: MemberStatus | None, priced: Quote |
         parts.append(Text("Promotions", style="bold"))
         for promo in status.promotions:
             line = Text("• ")
-            line.append(promo.name, style="bold magenta")
+            line.append(promo.name + ":", style="bold magenta")
             why = promo.description or ""
             if promo.products:
                 why += f" (bought {', '.join(promo.products)})"
@@ -140,11 +140,10 @@ def panel_content(program: Program, status: MemberStatus | None, priced: Quote |
             line.append(f" · {status.points.expiring_total} expiring soon", style="yellow")
         parts.append(line)
     if priced is not None and priced.lines:
-        parts.append(Text(""))
-        parts.append(Text("This sale", style="bold underline"))
+        sale: list[Text] = []
         change = tier_change(priced)
         if change:
-            parts.append(Text(f"➜ {change}", style="bold yellow"))
+            sale.append(Text(f"➜ {change}", style="bold yellow"))
         if program.points is not None and status.active:
             earned = priced.points_earned + priced.points_bonus
             line = Text(f"earns {earned} points")
@@ -152,17 +151,21 @@ def panel_content(program: Program, status: MemberStatus | None, priced: Quote |
                 line.append(f" · spends {priced.points_redeemed}")
             if after is not None and after.points is not None:
                 line.append(f" → balance {after.points.balance}")
-            parts.append(line)
+            sale.append(line)
+            for reason, points in priced.bonus_reasons:
+                sale.append(Text(f"  incl. {reason} bonus {points}", style="dim"))
         free = sum(line.free_units for line in priced.lines)
         if free:
-            parts.append(Text(f"{free} free item{'s' if free > 1 else ''} in this basket", style="green"))
+            sale.append(Text(f"{free} free item{'s' if free > 1 else ''} in this basket", style="green"))
         if after is not None:
             for before_card, after_card in zip(status.stamp_cards, after.stamp_cards):
                 if after_card.count != before_card.count:
                     caption = "next one free" if after_card.next_free else f"{after_card.position} of {after_card.buy}"
-                    parts.append(Text(f"{after_card.name} card after: {caption}", style="dim"))
+                    sale.append(Text(f"{after_card.name} card after: {caption}", style="dim"))
         for message in priced.messages:
-            parts.append(Text(f"★ {message}", style="bold magenta"))
+            sale.append(Text(f"★ {message}", style="bold magenta"))
+        if sale:
+            parts += [Text(""), Text("This sale", style="bold underline"), *sale]
     return Group(*parts)
 
 

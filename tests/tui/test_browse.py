@@ -1,0 +1,143 @@
+"""The read-only browse queries: type-ahead search, history, and the paged, sorted member list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from pos_loyalty import ledger
+from pos_loyalty.engine import Basket, BasketLine
+from pos_loyalty.ledger import browse
+from pos_loyalty.ledger.verify import rebuild_summary
+from pos_loyalty.paths import FIXTURES
+from pos_loyalty.io.importers import import_file
+
+AT = datetime(2026, 3, 3, 9, 0)
+
+
+@pytest.fixture
+def shop():
+    """The coffee-shop golden ledger (in memory) with the browse indexes."""
+    db = ledger.memory()
+    program = ledger.set_program(db, (FIXTURES / "programs" / "coffee_shop.toml").read_text(), "coffee_shop.toml")
+    for kind in ("members", "products", "sales"):
+        import_file(db, program, kind, FIXTURES / "coffee_shop" / f"{kind}.csv")
+    return db, program
+
+
+def test_member_search_by_id_name_phone_and_email(shop):
+    db, _ = shop
+    assert [h.member_id for h in browse.search_members(db, "yeva")] == ["yeva"]
+    assert [h.member_id for h in browse.search_members(db, "YE")] == ["yeva"]  # case-insensitive prefix
+    assert [h.member_id for h in browse.search_members(db, "rick@")] == ["rick"]
+    assert [h.member_id for h in browse.search_members(db, "+1-555-0102")] == ["dave"]
+    assert [h.member_id for h in browse.search_members(db, "0104")] == ["rick"]  # inside the phone number
+    assert [h.member_id for h in browse.search_members(db, "555 0101")] == ["kris"]  # digits, whatever the punctuation
+    assert [h.member_id for h in browse.search_members(db, "example.org")] == ["yeva"]
+    assert browse.search_members(db, "nobody") == []
+    assert browse.search_members(db, "") == []
+    assert browse.search_members(db, "%") == []  # wildcards are text, not patterns
+    assert browse.search_members(db, "e") == []  # one letter matches starts only: no noise while typing
+    assert len(browse.search_members(db, "example", limit=2)) == 2
+    hit = browse.search_members(db, "kris")[0]
+    assert hit.label == "Kris · kris · +1-555-0101"
+
+
+def test_prefix_searches_use_the_indexes(shop):
+    db, _ = shop
+    for column in ("member_id", "name", "email", "phone"):
+        plan = db.execute(
+            f"EXPLAIN QUERY PLAN SELECT member_id FROM members WHERE {column} LIKE ? ESCAPE '\\'", ["ab%"]
+        ).fetchall()
+        assert "USING" in plan[0][3] and "INDEX" in plan[0][3], (column, plan)
+    for key, index in (
+        ("s.spend - s.refunds", "member_summary_net_spend"),
+        ("s.points_net", "member_summary_points"),
+        ("s.last_visit", "member_summary_last_visit"),
+    ):
+        for direction in ("ASC", "DESC"):
+            plan = " ".join(
+                row[3]
+                for row in db.execute(
+                    "EXPLAIN QUERY PLAN SELECT s.member_id FROM member_summary s JOIN members m "
+                    f"ON m.member_id = s.member_id ORDER BY {key} {direction}, s.member_id {direction} LIMIT 40 OFFSET 80"
+                )
+            )
+            assert index in plan and "TEMP B-TREE" not in plan, (key, direction, plan)
+
+
+def test_product_search_is_priced_at_the_instant(shop):
+    db, _ = shop
+    (coffee,) = browse.search_products(db, "cof", AT)
+    assert (coffee.product_id, coffee.price) == ("coffee", 305)
+    (early,) = browse.search_products(db, "coffee", datetime(2026, 3, 1, 12))
+    assert early.price == 299
+    assert [p.product_id for p in browse.search_products(db, "t", AT)] == ["tea", "beret", "cat"]  # starts first
+    assert browse.search_products(db, "coffee", datetime(2025, 1, 1)) == []  # no price in force yet
+
+
+def test_recent_sales_and_what_is_left_to_return(shop):
+    db, program = shop
+    receipt = ledger.record_sale(db, program, Basket((BasketLine("tea", 3),), "dave"), AT, "t-1")
+    ledger.record_return(db, program, "t-1", [BasketLine("tea", 1)], AT)
+    recent = browse.recent_sales(db, "dave", limit=3)
+    assert [(s.sale_id, s.kind) for s in recent[:2]] == [("t-1-R1", "return"), ("t-1", "sale")]
+    assert recent[2].ts < AT and len(recent) == 3
+    sale = browse.sale_summary(db, "t-1")
+    assert (sale.units, sale.returnable, sale.total) == (3, 2, receipt.quote.total)
+    returnable = browse.recent_sales(db, "dave", returnable_only=True)
+    assert all(s.kind == "sale" and s.returnable > 0 for s in returnable)
+    ledger.record_return(db, program, "t-1", [BasketLine("tea", 2)], AT)
+    assert "t-1" not in [s.sale_id for s in browse.recent_sales(db, "dave", returnable_only=True)]
+
+
+def test_member_page_sorts_and_pages(shop):
+    db, program = shop
+    page = browse.member_page(db, program, sort="tier")
+    assert [r.member_id for r in page.rows] == ["rick", "yeva", "dave", "kris"]
+    assert page.total == 4 and page.offset == 0
+    assert [r.net_spend for r in page.rows] == [45364, 37106, 25298, 7428]
+    page = browse.member_page(db, program, sort="spend", descending=False, offset=1, limit=2)
+    assert [r.member_id for r in page.rows] == ["dave", "yeva"]
+    page = browse.member_page(db, program, sort="name", descending=False)
+    assert [r.name for r in page.rows] == ["Dave", "Kris", "Rick", "Yeva"]
+    page = browse.member_page(db, program, search="r", sort="spend")
+    assert [r.member_id for r in page.rows] == ["rick"] and page.total == 1  # prefix of id, name, e-mail or phone
+    page = browse.member_page(db, program, search="+1-555", sort="member_id", descending=False)
+    assert [r.member_id for r in page.rows] == ["dave", "kris", "rick", "yeva"]
+    with pytest.raises(ValueError):
+        browse.member_page(db, program, sort="shoe size")
+
+
+def test_member_page_counts_members_with_no_cached_totals(shop):
+    """A member without a summary row (never joined, never bought) still appears, at the zero end."""
+    db, program = shop
+    ledger.add_member(db, program, "zed", AT, name="Zed", join=False)
+    db.execute("DELETE FROM member_summary WHERE member_id = 'zed'")
+    down = browse.member_page(db, program, sort="spend")
+    assert [r.member_id for r in down.rows][-1] == "zed" and down.total == 5
+    up = browse.member_page(db, program, sort="spend", descending=False)
+    assert [r.member_id for r in up.rows][0] == "zed"
+    tail = browse.member_page(db, program, sort="points", offset=3, limit=10)
+    assert len(tail.rows) == 2 and tail.rows[-1].member_id == "zed"
+    rebuild_summary(db)
+    assert browse.member_page(db, program, sort="spend").total == 5
+
+
+def test_free_member_id(shop):
+    db, program = shop
+    assert browse.free_member_id(db, "Ann Lee") == "ann-lee"
+    ledger.add_member(db, program, "ann-lee", AT)
+    assert browse.free_member_id(db, "Ann  Lee!") == "ann-lee-2"
+    assert browse.free_member_id(db, "Yeva") == "yeva-2"
+    assert browse.free_member_id(db, "***") == "member"
+
+
+def test_member_details_and_point_history(shop):
+    db, program = shop
+    details = browse.member_details(db, "kris")
+    assert (details.name, details.email, details.visits, details.spend) == ("Kris", "kris@example.com", 14, 7428)
+    assert browse.member_details(db, "nobody") is None
+    assert browse.point_history(db, "kris") == []  # the coffee shop has no points
+    assert [state for _, state in browse.membership_history(db, "kris")] == ["active"]

@@ -1,0 +1,198 @@
+"""The back office: PIN gate, the paged member list, a member's page and its actions, the report tabs."""
+
+from __future__ import annotations
+
+from pos_loyalty import ledger
+from pos_loyalty.engine import member_status
+from pos_loyalty.ledger.access import set_pin
+from pos_loyalty.tui.app import make_app
+from pos_loyalty.tui.dialogs.adjust import AdjustPointsDialog
+from pos_loyalty.tui.dialogs.confirm import ConfirmDialog
+from pos_loyalty.tui.dialogs.pin import PinDialog
+from pos_loyalty.tui.messages import Priced
+from pos_loyalty.tui.screens.counter import CounterScreen
+from pos_loyalty.tui.screens.member import MemberChanged, MemberLoaded, MemberScreen
+from pos_loyalty.tui.screens.office import BackOfficeScreen, MembersPaged, ReportReady
+from pos_loyalty.tui.widgets.bar_chart import BarChart
+from pos_loyalty.tui.widgets.member_table import PAGE_SIZE, MemberTable
+
+from .conftest import NOW, fixed_clock, until
+
+SIZE = (100, 30)
+
+
+async def open_office(pilot, recorder) -> BackOfficeScreen:
+    await pilot.press("f10")
+    await until(pilot, lambda: isinstance(pilot.app.screen, BackOfficeScreen), what="back office open")
+    await recorder.wait_for(pilot, MembersPaged)
+    return pilot.app.screen
+
+
+async def test_pin_gate(app, demo_path, recorder):
+    """With a PIN set, F10 asks for it; a wrong one keeps the dialog open and is counted; the right one opens."""
+    db = ledger.connect(demo_path)
+    set_pin(db, "4321")
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, PinDialog))
+        await pilot.press("1", "1", "1", "1", "enter")
+        await recorder.wait_for(pilot, PinDialog.Checked)
+        assert isinstance(app.screen, PinDialog)
+        assert "wrong PIN" in str(app.screen.query_one("#hint").render())
+        assert db.execute("SELECT value FROM settings WHERE key = 'manager_pin_failures'").fetchone() == ("1",)
+        await pilot.press("4", "3", "2", "1", "enter")
+        await until(pilot, lambda: isinstance(app.screen, BackOfficeScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, CounterScreen))
+
+
+async def test_member_list_search_and_sort(app, recorder):
+    """Search as you type narrows the list; F7 cycles the sort, F8 flips the order; Enter opens the member."""
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        office = await open_office(pilot, recorder)
+        table = office.query_one(MemberTable)
+        assert [m.member_id for m in table.members] == ["rick", "yeva", "dave", "kris"]  # by tier, highest first
+        assert [m.tier for m in table.members] == ["GOLD", "SILVER", "BRONZE", "CLIMBING"]
+        count = len(recorder.of(MembersPaged))
+        await pilot.press("y")
+        await recorder.wait_for(pilot, MembersPaged, lambda m: m.page.search == "y", after=count)
+        assert [m.member_id for m in table.members] == ["yeva"]
+        await pilot.press("backspace", "f7", "f7")  # tier -> spend -> points
+        await until(pilot, lambda: office.sort == "points")
+        await pilot.press("f7")  # last visit
+        paged = await recorder.wait_for(pilot, MembersPaged, lambda m: m.page.sort == "last_visit" and not m.page.search)
+        assert paged.members[0].member_id == "yeva"  # the handbag at 10:20 was the last purchase
+        await pilot.press("f8")
+        paged = await recorder.wait_for(pilot, MembersPaged, lambda m: m.page.sort == "last_visit" and not m.page.descending)
+        assert paged.members[-1].member_id == "yeva"
+        await pilot.press("enter")  # from the search box into the list
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MemberScreen))
+
+
+async def test_member_list_pages_from_sql(demo_path, recorder):
+    """More members than a page: the table holds one page and moving past its end fetches the next."""
+    db = ledger.connect(demo_path)
+    program = ledger.load_program(db)
+    with ledger.write(db):
+        for n in range(95):
+            ledger.add_member(db, program, f"m{n:03d}", NOW, name=f"Member {n:03d}")
+    db.conn.close()
+    app = make_app(demo_path, clock=fixed_clock)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        office = await open_office(pilot, recorder)
+        table = office.query_one(MemberTable)
+        assert table.row_count == PAGE_SIZE and table.total == 99
+        assert "1–40 of 99" in str(office.query_one("#list-info").render())
+        table.focus()
+        count = len(recorder.of(MembersPaged))
+        await pilot.press("pagedown")
+        paged = await recorder.wait_for(pilot, MembersPaged, after=count)
+        assert paged.page.offset == PAGE_SIZE and table.first_row == PAGE_SIZE
+        count = len(recorder.of(MembersPaged))
+        await pilot.press("end")
+        paged = await recorder.wait_for(pilot, MembersPaged, after=count)
+        assert table.first_row + table.row_count == 99 and table.cursor_row == table.row_count - 1
+        count = len(recorder.of(MembersPaged))
+        await pilot.press("down")  # nothing after the last member
+        await pilot.pause(0.1)
+        assert len(recorder.of(MembersPaged)) == count
+        await pilot.press("home")
+        await recorder.wait_for(pilot, MembersPaged, lambda m: m.page.offset == 0, after=count)
+
+
+async def test_member_page_actions(points_path, recorder):
+    """A member's page: adjust points with a reason, resign and rejoin, erase personal data after confirming."""
+    app = make_app(points_path, clock=fixed_clock)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        office = await open_office(pilot, recorder)
+        office.show_member("kris")
+        loaded = await recorder.wait_for(pilot, MemberLoaded)
+        screen = app.screen
+        assert isinstance(screen, MemberScreen) and loaded.details.name == "Kris"
+        balance = loaded.status.points.balance
+
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AdjustPointsDialog))
+        await pilot.press("2", "5", "0", "enter", *"gift", "enter")
+        await recorder.wait_for(pilot, MemberChanged, lambda m: m.what == "adjust")
+        loaded = await recorder.wait_for(pilot, MemberLoaded, lambda m: m.status.points.balance == balance + 250)
+        assert (loaded.points[0].kind, loaded.points[0].points, loaded.points[0].reason) == ("adjust", 250, "gift")
+
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await recorder.wait_for(pilot, MemberLoaded, lambda m: not m.status.active)
+        await pilot.press("j")
+        await recorder.wait_for(pilot, MemberLoaded, lambda m: m.status.active and len(m.memberships) == 3)
+
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("n")  # backing out writes nothing
+        await until(pilot, lambda: app.screen is screen)
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        loaded = await recorder.wait_for(pilot, MemberLoaded, lambda m: m.details.erased_at is not None)
+        assert loaded.details.name == "" and loaded.details.email == ""
+
+        db = ledger.connect(points_path)
+        assert db.execute("SELECT name, email, phone FROM members WHERE member_id = 'kris'").fetchone() == (None, None, None)
+        assert db.execute(
+            "SELECT status FROM memberships WHERE member_id = 'kris' ORDER BY id"
+        ).fetchall() == [("active",), ("resigned",), ("active",)]
+        assert db.execute(
+            "SELECT points, reason FROM point_movements WHERE member_id = 'kris' AND kind = 'adjust'"
+        ).fetchall() == [(250, "gift")]
+
+        # C takes the member to the counter.
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CounterScreen) and app.screen.draft.member_id == "kris")
+
+
+async def test_redeem_points_at_the_counter(points_path, recorder):
+    """Under the points programme: F6 spends points on the basket, the receipt says so."""
+    db = ledger.connect(points_path)
+    program = ledger.load_program(db)
+    ledger.adjust_points(db, program, "rick", 500, "test float", NOW)
+    balance = member_status(program, ledger.load_member_facts(db, "rick"), NOW).points.balance
+    app = make_app(points_path, clock=fixed_clock)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        counter = app.screen
+        counter.choose_member("rick")
+        counter.add_product("beret", 1)
+        await recorder.wait_for(pilot, Priced, lambda m: m.quote is not None and m.draft.member_id == "rick")
+        await pilot.press("f6")
+        await until(pilot, lambda: counter.app.screen is not counter)
+        await pilot.press("3", "0", "0", "enter")
+        priced = await recorder.wait_for(pilot, Priced, lambda m: m.draft.redeem_points == 300 and m.quote is not None)
+        assert priced.quote.points_redeemed == 300
+        assert "points" in [d.reason for line in priced.quote.lines for d in line.discounts]
+        await pilot.press("f9")
+        await until(pilot, lambda: counter.draft.empty)
+        row = db.execute(
+            "SELECT points_redeemed FROM sales WHERE member_id = 'rick' ORDER BY ts DESC LIMIT 1"
+        ).fetchone()
+        assert row == (300,)
+        after = member_status(program, ledger.load_member_facts(db, "rick"), NOW).points.balance
+        assert after == balance - 300 + priced.quote.points_earned + priced.quote.points_bonus
+
+
+async def test_report_tabs(app, recorder):
+    """Segments, KPIs, codes and rules load when their tab is first shown."""
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        office = await open_office(pilot, recorder)
+        await pilot.press("f3")
+        ready = await recorder.wait_for(pilot, ReportReady, lambda m: m.tab == "segments")
+        assert [(s.tier, s.members) for s in ready.data] == [("CLIMBING", 1), ("BRONZE", 1), ("SILVER", 1), ("GOLD", 1)]
+        assert [bar.value for bar in office.query_one(BarChart).bars] == [1, 1, 1, 1]
+        await pilot.press("f4")
+        ready = await recorder.wait_for(pilot, ReportReady, lambda m: m.tab == "kpis")
+        assert ready.data.members == 4
+        await pilot.press("f5")
+        ready = await recorder.wait_for(pilot, ReportReady, lambda m: m.tab == "codes")
+        assert ready.data == []
+        await pilot.press("f6")
+        await until(pilot, lambda: bool(office.query("#rules-text")), what="rules shown")
+        rules = office.query_one("#rules-text")
+        assert "more than 200.00 USD" in rules.source and "the 6th" in rules.source
