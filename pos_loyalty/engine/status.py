@@ -99,24 +99,23 @@ def _points_status(program: Program, book: PointsBook | None, as_of: datetime) -
 
 
 def tier_basis(program: Program, facts: MemberFacts, lines: list[PurchaseLine], as_of: datetime) -> int:
-    """The amount (or points) a member's tier is decided on, as of ``as_of``."""
+    """The amount (or points) a member's tier is decided on, as of ``as_of`` (``lines``: those at or before it)."""
     rules = program.tiers
     assert rules is not None
     since = facts.first_join() if rules.since_first_join else None
     start = as_of - timedelta(days=rules.window_days) if rules.window_days else None
 
-    def counts(ts: datetime) -> bool:
-        if ts > as_of:
-            return False
-        if start is not None and ts <= start:
-            return False
-        return since is None or ts >= since
-
     if rules.since_first_join and since is None:
         return 0
     if rules.basis == "points":
-        return sum(m.points for m in facts.points if m.kind in TIER_POINT_KINDS and counts(m.ts))
-    return sum(line.amount for line in lines if counts(line.ts))
+        moves = (m for m in facts.points if m.kind in TIER_POINT_KINDS and m.ts <= as_of)
+        return sum(m.points for m in moves if (start is None or m.ts > start) and (since is None or m.ts >= since))
+    # ``lines`` are already the ones at or before as_of; this loop is on every status, so it is plain.
+    total = 0
+    for line in lines:
+        if (start is None or line.ts > start) and (since is None or line.ts >= since):
+            total += line.amount
+    return total
 
 
 def tier_for(program: Program, basis: int) -> tuple[Tier, Tier | None]:

@@ -39,7 +39,7 @@ def load_catalogue(db: Database, at: datetime, product_ids: list[str] | None = N
         params.update({f"p{i}": pid for i, pid in enumerate(ids)})
     return {
         pid: Product(pid, name, category, price)
-        for pid, name, category, price in db.execute(sql, params).fetchall()
+        for pid, name, category, price in db.conn.execute(sql, params).fetchall()
         if price is not None
     }
 
@@ -50,7 +50,7 @@ def member_exists(db: Database, member_id: str) -> bool:
 
 def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
     """Everything the engine needs about one member, by indexed reads of their rows only."""
-    row = db.execute("SELECT name, birthday FROM members WHERE member_id = ?", [member_id]).fetchone()
+    row = db.conn.execute("SELECT name, birthday FROM members WHERE member_id = ?", [member_id]).fetchone()
     if row is None:
         return None
     name, birthday = row
@@ -85,7 +85,7 @@ def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
             [member_id],
         )
     )
-    sales_count, notified = db.execute(
+    sales_count, notified = db.conn.execute(
         """
         SELECT (SELECT count(*) FROM sales WHERE member_id = :m AND kind = 'sale'),
                (SELECT max(json_extract(payload, '$.latest')) FROM outbox
@@ -157,7 +157,7 @@ class SaleRecord:
 
 def load_sale(db: Database, sale_id: str) -> SaleRecord | None:
     """A sale (or return) with its lines, discounts and what has been returned of each line."""
-    row = db.execute(
+    row = db.conn.execute(
         """
         SELECT sale_id, ts, member_id, kind, original_sale_id, discount_code, subtotal, discount_total,
                total, points_earned, points_bonus, points_redeemed, source
