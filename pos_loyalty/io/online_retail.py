@@ -72,7 +72,7 @@ def customer_id(text: str | None) -> str | None:
     return text
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     row: int
     values: list[str]
@@ -144,14 +144,15 @@ def _parse(number: int, values: list[str], summary: RetailSummary) -> _Line | No
         raise RowError("UnitPrice", "is negative")
     if is_return and qty > 0:
         raise RowError("Quantity", "a cancellation (C invoice) should have a negative quantity")
-    if (abs(qty) * price * 100) % scale:
+    exact = abs(qty) * price * 100
+    if exact % scale:
         summary.rounded_lines += 1
     product = values[STOCK].strip()
     if not product:
         raise RowError("StockCode", "is empty")
     return _Line(
         number, values, invoice, parse_when(values[DATE]), member, product,
-        values[DESCRIPTION].strip(), abs(qty), divide_half_up(abs(qty) * price * 100, scale), is_return,
+        values[DESCRIPTION].strip(), abs(qty), divide_half_up(exact, scale), is_return,
     )
 
 

@@ -6,6 +6,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from fractions import Fraction
 
 from sqlite_utils import Database
@@ -60,9 +61,11 @@ class CodeRecord:
     percent: Fraction
 
 
-@dataclass(frozen=True, slots=True)
-class SaleLineRecord:
-    """One line of an imported sale or return; a sale is its consecutive lines with one id."""
+class SaleLineRecord(NamedTuple):
+    """One line of an imported sale or return; a sale is its consecutive lines with one id.
+
+    A named tuple: an import builds one per row, and tuples are built several times faster.
+    """
 
     sale_id: str
     ts: datetime
