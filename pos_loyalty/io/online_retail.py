@@ -22,7 +22,7 @@ from ..engine import Program
 from ..engine.money import AmountError, decimal_parts, divide_half_up
 from ..ledger import write
 from ..ledger.imports import RowError, SaleLineRecord, Saver
-from .readers import InputError, Progress, counted, open_text
+from .readers import InputError, Progress, counted, csv_values, open_text
 
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
 OPEN_INVOICES = 256
@@ -102,16 +102,7 @@ def _rows(path: Path, progress: Progress | None):
                 1,
                 missing[0] if missing else None,
             )
-        width = len(COLUMNS)
-        try:
-            for values in reader:
-                if len(values) != width:
-                    if not "".join(values).strip():
-                        continue
-                    raise InputError(path, f"has {len(values)} fields, the header has {width}", reader.line_num)
-                yield reader.line_num, values
-        except csv.Error as exc:
-            raise InputError(path, f"is not valid CSV: {exc}", reader.line_num) from None
+        yield from csv_values(path, reader, len(COLUMNS))
 
 
 INVOICE, STOCK, DESCRIPTION, QUANTITY, DATE, PRICE, CUSTOMER, COUNTRY = range(len(COLUMNS))

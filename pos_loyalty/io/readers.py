@@ -106,16 +106,21 @@ def _csv_rows(path: Path, columns: set[str], required: set[str], progress=None) 
             raise InputError(path, f"is not valid CSV: {exc}", 1) from None
         header = [h.strip() for h in header]
         _check_columns(path, header, columns, required, 1)
-        width = len(header)
-        try:
-            for values in reader:
-                if len(values) != width:
-                    if not "".join(values).strip():
-                        continue
-                    raise InputError(path, f"has {len(values)} fields, the header has {width}", reader.line_num)
-                yield reader.line_num, dict(zip(header, values))
-        except csv.Error as exc:
-            raise InputError(path, f"is not valid CSV: {exc}", reader.line_num) from None
+        for number, values in csv_values(path, reader, len(header)):
+            yield number, dict(zip(header, values))
+
+
+def csv_values(path: Path, reader, width: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each data row; blank rows skipped, a row of the wrong width refused."""
+    try:
+        for values in reader:
+            if len(values) != width:
+                if not "".join(values).strip():
+                    continue
+                raise InputError(path, f"has {len(values)} fields, the header has {width}", reader.line_num)
+            yield reader.line_num, values
+    except csv.Error as exc:
+        raise InputError(path, f"is not valid CSV: {exc}", reader.line_num) from None
 
 
 def cell(row: dict, key: str) -> str | None:
