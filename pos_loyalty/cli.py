@@ -295,7 +295,8 @@ def sell(
         member_id=None if member == "-" else member,
         redeem_points=redeem_points,
     )
-    receipt = ledger.record_sale(db, program, basket, instant(at), sale_id or ledger.new_sale_id(), code=code)
+    moment = instant(at)
+    receipt = ledger.record_sale(db, program, basket, moment, sale_id or ledger.new_sale_id(moment), code=code)
     if as_json:
         print_json(receipt_json(program, receipt))
         return

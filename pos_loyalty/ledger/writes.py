@@ -88,9 +88,17 @@ def set_program(db: Database, program_text: str, source: str) -> Program:
 # -- checkout -------------------------------------------------------------------------------
 
 
-def new_sale_id() -> str:
-    """An id chosen when the basket opens, so a retried checkout cannot post twice."""
-    return "S" + secrets.token_hex(8).upper()
+def new_sale_id(opened_at: datetime | None = None) -> str:
+    """An id chosen when the basket opens, so a retried checkout cannot post twice.
+
+    Given the instant the basket opened, the id starts with it (``S20261125T141502-9F3A1C``):
+    ids then sort by time, read well on a receipt, and land at the end of the sales index
+    instead of on a random page of it.
+    """
+    suffix = secrets.token_hex(3).upper()
+    if opened_at is None:
+        return f"S{secrets.token_hex(5).upper()}-{suffix}"
+    return f"S{opened_at:%Y%m%dT%H%M%S}-{suffix}"
 
 
 def record_sale(

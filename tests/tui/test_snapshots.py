@@ -25,7 +25,7 @@ SIZE = (100, 30)
 def fixed_sale_ids(monkeypatch):
     """Sale ids are random at the till; here they count up so the pictures do not change."""
     numbers = itertools.count(1)
-    monkeypatch.setattr(counter_module, "new_sale_id", lambda: f"S{next(numbers):016d}")
+    monkeypatch.setattr(counter_module, "new_sale_id", lambda opened_at=None: f"S{next(numbers):016d}")
 
 
 async def counter_ready(pilot) -> None:

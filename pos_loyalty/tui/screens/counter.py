@@ -143,7 +143,7 @@ class CounterScreen(TillScreen):
 
     def watch_draft(self, old: Draft, new: Draft) -> None:
         if new.lines and self.sale_id is None:
-            self.sale_id = new_sale_id()
+            self.sale_id = new_sale_id(self.till.now())
         self.price(new)
 
     def watch_sale_id(self, sale_id: str | None) -> None:
@@ -514,7 +514,7 @@ class CounterScreen(TillScreen):
         if self.busy:
             return
         if self.sale_id is None:
-            self.sale_id = new_sale_id()
+            self.sale_id = new_sale_id(self.till.now())
         self.busy = True
         self.query_one("#totals", Static).update("Checking out…")
         self.checkout(self.draft, self.sale_id)
