@@ -102,6 +102,26 @@ def state(ctx: typer.Context) -> State:
     return ctx.ensure_object(State) if ctx.obj is None else ctx.obj
 
 
+PinOption = Annotated[
+    Optional[str],
+    typer.Option("--pin", envvar="POS_LOYALTY_PIN", help="The manager PIN, when one is set (else asked for).", show_default=False),
+]
+
+
+def require_manager(db, pin: str | None) -> None:
+    """Manager-only commands ask for the PIN when one is set; a wrong one is refused and counted."""
+    from .ledger.access import check_pin, pin_is_set
+
+    if not pin_is_set(db):
+        return
+    if pin is None:
+        if not sys.stdin.isatty():
+            raise LedgerError("this command needs the manager PIN: pass --pin or set POS_LOYALTY_PIN")
+        pin = typer.prompt("Manager PIN", hide_input=True)
+    if not check_pin(db, pin, instant(None)):
+        raise LedgerError("wrong manager PIN")
+
+
 def instant(text: str | None) -> datetime:
     """The given instant, or now: the CLI is the edge where the clock is read."""
     return parse_ts(text) if text else datetime.now().replace(microsecond=0)
@@ -118,8 +138,9 @@ def print_json(data) -> None:
 def init(
     ctx: typer.Context,
     program: Annotated[Optional[Path], typer.Option("--program", help="A programme TOML file.")] = None,
+    pin: PinOption = None,
 ) -> None:
-    """Create or upgrade a ledger and set the programme it runs.
+    """Create or upgrade a ledger and set the programme it runs (changing it needs the manager PIN).
 
     Example: pos-loyalty --db shop.db init --program fixtures/programs/tiered_pln.toml
     """
@@ -134,6 +155,8 @@ def init(
     if program is not None:
         if not program.exists():
             raise InputError(program, "no such file")
+        if current is not None:
+            require_manager(db, pin)
         current = ledger.set_program(db, program.read_text(encoding="utf-8"), str(program))
     typer.echo(f"{path}: ready, running {current.title} ({current.name}, {current.currency})")
 
@@ -613,12 +636,14 @@ def members_erase(
     member: MemberArg,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     at: AtOption = None,
+    pin: PinOption = None,
 ) -> None:
-    """Erase a member's personal data; their amounts and history stay, anonymised.
+    """Erase a member's personal data; their amounts and history stay, anonymised (manager only).
 
     Example: pos-loyalty members erase kris --yes
     """
     db, _ = state(ctx).open()
+    require_manager(db, pin)
     if not yes and not typer.confirm(f"Erase {member}'s name, e-mail, phone and birthday for good?"):
         raise typer.Exit(1)
     ledger.erase_member(db, member, instant(at))
@@ -632,12 +657,14 @@ def points_adjust(
     points: Annotated[int, typer.Argument(help="Points to add (negative to take away).", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the audit trail).", show_default=False)],
     at: AtOption = None,
+    pin: PinOption = None,
 ) -> None:
-    """Add or take away points with a recorded reason.
+    """Add or take away points with a recorded reason (manager only).
 
     Example: pos-loyalty points adjust kris 250 --reason "coffee machine broke, apology"
     """
     db, program = state(ctx).open()
+    require_manager(db, pin)
     balance = ledger.adjust_points(db, program, member, points, reason, instant(at))
     typer.echo(f"{member}: {points:+d} points ({reason}); balance {balance}")
 
@@ -891,6 +918,27 @@ def _simulation_rows(r) -> list[tuple[str, object]]:
 
 
 @app.command()
+def backup(
+    ctx: typer.Context,
+    target: Annotated[Path, typer.Argument(help="Where the copy goes (must not exist).", show_default=False)],
+) -> None:
+    """Copy the ledger consistently while tills keep selling, then verify the copy.
+
+    Example: pos-loyalty backup /mnt/usb/shop-2026-11-25.db
+    """
+    from .ledger.verify import verify as run_verify
+
+    db, _ = state(ctx).open()
+    copy = ledger.backup(db, target)
+    faults = run_verify(ledger.connect(copy))
+    for fault in faults:
+        typer.echo(f"fault in the copy: {fault}", err=True)
+    if faults:
+        raise typer.Exit(1)
+    typer.echo(f"{copy}: backed up and verified ({copy.stat().st_size:,} bytes)")
+
+
+@app.command()
 def verify(ctx: typer.Context) -> None:
     """Check the ledger's integrity and that its caches agree with its facts; exit 1 on any fault.
 
@@ -969,6 +1017,7 @@ def open_tui(path: Path) -> None:
 def manager_pin(
     ctx: typer.Context,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the PIN: the back office opens without one.")] = False,
+    pin: PinOption = None,
 ) -> None:
     """Set the PIN that guards the back office (stored as a salted scrypt hash, never as text).
 
@@ -977,12 +1026,13 @@ def manager_pin(
     from .ledger.access import clear_pin, set_pin
 
     db, _ = state(ctx).open()
+    require_manager(db, pin)
     if clear:
         clear_pin(db)
         typer.echo("manager PIN removed")
         return
-    pin = typer.prompt("New manager PIN (4-12 digits)", hide_input=True, confirmation_prompt=True)
-    set_pin(db, pin)
+    new_pin = typer.prompt("New manager PIN (4-12 digits)", hide_input=True, confirmation_prompt=True)
+    set_pin(db, new_pin)
     typer.echo("manager PIN set")
 
 

@@ -4,7 +4,7 @@ Imports no Textual, Typer or Rich. Every write is one transaction (see ``connect
 """
 
 from . import schema_browse  # noqa: F401  (registers the browse indexes' migration)
-from .connection import LedgerBusy, LedgerError, connect, memory, write
+from .connection import LedgerBusy, LedgerError, backup, connect, memory, write
 from .reads import SaleRecord, SoldLine, load_catalogue, load_member_facts, load_program, load_sale
 from .timestamps import TimestampError, parse_ts, ts_text
 from .writes import (
@@ -24,7 +24,7 @@ from .writes import (
 
 __all__ = [
     "LedgerBusy", "LedgerError", "Receipt", "ReturnReceipt", "SaleRecord", "SoldLine", "TimestampError",
-    "add_member", "adjust_points", "change_membership", "connect", "erase_member", "issue_codes", "load_catalogue",
+    "add_member", "adjust_points", "backup", "change_membership", "connect", "erase_member", "issue_codes", "load_catalogue",
     "load_member_facts", "load_program", "load_sale", "memory", "new_sale_id", "parse_ts", "quote_for",
     "record_return", "record_sale", "set_program", "ts_text", "write",
 ]

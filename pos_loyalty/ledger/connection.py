@@ -213,3 +213,25 @@ def insert(db: Database, table: str, rows: dict | Iterable[dict]) -> None:
 def insert_into(db: Database, table: str):
     """``insert_into(db, "sales")(rows)``: :func:`insert`, shaped to take a bare generator."""
     return lambda rows: insert(db, table, rows)
+
+
+def backup(db: Database, target: str | Path) -> Path:
+    """A consistent copy of the ledger while tills keep selling (SQLite's online backup).
+
+    The copy is taken in one step under a read transaction, so it is the ledger as of one
+    commit; the target must not exist yet and is created readable by its owner only.
+    """
+    target = Path(target)
+    if target.exists():
+        raise LedgerError(f"{target} already exists; a backup never overwrites a file")
+    if not target.parent.exists():
+        raise LedgerError(f"{target.parent} does not exist")
+    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    copy = sqlite3.connect(str(target))
+    try:
+        db.conn.backup(copy)
+        copy.execute("PRAGMA journal_mode = WAL")
+    finally:
+        copy.close()
+    return target

@@ -1,0 +1,120 @@
+"""Privacy, access and backup through the CLI: erased data is gone from the file's bytes,
+manager-only commands need the PIN, and a backup taken during sales verifies."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pos_loyalty import ledger
+from pos_loyalty.cli import app
+from pos_loyalty.ledger.access import set_pin
+from pos_loyalty.paths import FIXTURES, PROGRAMS
+
+runner = CliRunner()
+
+
+def cli(db: Path, *args: str, ok: bool = True, env: dict | None = None):
+    result = runner.invoke(app, ["--db", str(db), *args], env=env)
+    if ok:
+        assert result.exit_code == 0, result.output + (result.stderr or "")
+    return result
+
+
+@pytest.fixture
+def shop(tmp_path) -> Path:
+    db = tmp_path / "shop.db"
+    cli(db, "init", "--program", str(PROGRAMS / "points.toml"))
+    for kind in ("members", "products", "sales"):
+        cli(db, "import", kind, str(FIXTURES / "coffee_shop" / f"{kind}.csv"))
+    return db
+
+
+def file_bytes(db: Path) -> bytes:
+    return b"".join(Path(f"{db}{suffix}").read_bytes() for suffix in ("", "-wal") if Path(f"{db}{suffix}").exists())
+
+
+def test_the_ledger_file_is_readable_by_its_owner_only(shop):
+    assert stat.S_IMODE(shop.stat().st_mode) == 0o600
+
+
+def test_erase_leaves_no_trace_of_the_email_in_the_file(shop):
+    email = json.loads(cli(shop, "members", "show", "kris", "--json").stdout)["email"]
+    assert email and email.encode() in file_bytes(shop)
+    spent = "SELECT sum(total) FROM sales WHERE member_id = 'kris'"
+    before = ledger.connect(shop).execute(spent).fetchone()[0]
+    cli(shop, "members", "erase", "kris", "--yes")
+    assert email.encode() not in file_bytes(shop)
+    shown = json.loads(cli(shop, "members", "show", "kris", "--json").stdout)
+    assert (shown["name"], shown["email"], shown["erased_at"] is not None) == (None, None, True)
+    db = ledger.connect(shop)
+    assert db.execute(spent).fetchone()[0] == before  # the amounts stay
+    assert db.execute("SELECT count(*) FROM erasures WHERE member_id = 'kris'").fetchone()[0] == 1
+
+
+def test_manager_only_commands_need_the_pin(shop):
+    set_pin(ledger.connect(shop), "4321")
+    for args in (["points", "adjust", "kris", "10", "--reason", "goodwill"], ["members", "erase", "kris", "--yes"],
+                 ["init", "--program", str(PROGRAMS / "coffee_shop.toml")], ["manager-pin", "--clear"]):
+        refused = cli(shop, *args, ok=False)
+        assert refused.exit_code == 1 and "needs the manager PIN" in refused.stderr
+    wrong = cli(shop, "points", "adjust", "kris", "10", "--reason", "goodwill", "--pin", "0000", ok=False)
+    assert wrong.exit_code == 1 and "wrong manager PIN" in wrong.stderr
+    cli(shop, "points", "adjust", "kris", "10", "--reason", "goodwill", "--pin", "4321")
+    cli(shop, "members", "erase", "kris", "--yes", env={"POS_LOYALTY_PIN": "4321"})
+    assert b"4321" not in file_bytes(shop)
+
+
+def test_wrong_pins_lock_the_manager_commands_for_a_while(shop):
+    set_pin(ledger.connect(shop), "4321")
+    for _ in range(3):
+        cli(shop, "points", "adjust", "kris", "10", "--reason", "x", "--pin", "1111", ok=False)
+    locked = cli(shop, "points", "adjust", "kris", "10", "--reason", "x", "--pin", "4321", ok=False)
+    assert locked.exit_code == 1 and "too many wrong PINs" in locked.stderr
+    db = ledger.connect(shop)
+    assert db.execute("SELECT count(*) FROM point_movements WHERE kind = 'adjust'").fetchone()[0] == 0
+
+
+SELLER = """
+import sys
+from datetime import datetime, timedelta
+from pos_loyalty import ledger
+from pos_loyalty.engine import Basket, BasketLine
+db = ledger.connect(sys.argv[1]); program = ledger.load_program(db)
+at = datetime(2026, 4, 1, 9)
+for n in range(int(sys.argv[2])):
+    basket = Basket((BasketLine("coffee", 1 + n % 3),), member_id=("kris", "dave", "yeva")[n % 3])
+    ledger.record_sale(db, program, basket, at + timedelta(seconds=n), f"bk-{n:05d}")
+print("sold")
+"""
+
+
+def test_a_backup_taken_while_a_till_sells_verifies(shop, tmp_path):
+    seller = subprocess.Popen([sys.executable, "-c", SELLER, str(shop), "400"], stdout=subprocess.PIPE, text=True)
+    copies = []
+    try:
+        for number in range(3):
+            target = tmp_path / f"backup-{number}.db"
+            result = cli(shop, "backup", str(target))
+            assert "verified" in result.stdout
+            copies.append(target)
+    finally:
+        assert seller.wait(timeout=120) == 0 and "sold" in seller.stdout.read()
+    for copy in copies:
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+        db = ledger.connect(copy)
+        sales = {row[0] for row in db.execute("SELECT sale_id FROM sales WHERE sale_id LIKE 'bk-%'")}
+        # a consistent copy holds a prefix of the till's sales, each whole
+        assert sales == {f"bk-{n:05d}" for n in range(len(sales))}
+        assert db.execute(
+            "SELECT count(*) FROM sales s WHERE s.sale_id LIKE 'bk-%' AND NOT EXISTS"
+            " (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.sale_id)"
+        ).fetchone()[0] == 0
+    assert cli(shop, "backup", str(copies[0]), ok=False).exit_code == 1  # never overwrites
