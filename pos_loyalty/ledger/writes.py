@@ -29,7 +29,7 @@ from ..engine import (
 from ..engine.money import format_number, parse_number, share
 from ..engine.points import clawback, expiry_for, points_book, restore
 from .connection import LedgerError, insert_into, write
-from .reads import PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_program, load_sale, member_exists
+from .reads import PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_sale, member_exists
 from .timestamps import TimestampError, parse_day, ts_text
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -90,12 +90,13 @@ def test_anonymous_sale_counts_for_nobody(shop):
     ],
 )
 def test_user_mistakes_get_one_line_and_exit_1(shop, args, message):
-    before = shop.read_bytes()
+    before = run(shop, "export", "sales").stdout
     result = run(shop, *args, ok=False)
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.output
+    assert run(shop, "export", "sales").stdout == before
 
 
 def test_bad_import_names_file_row_and_field_and_writes_nothing(shop, tmp_path):

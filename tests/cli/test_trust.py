@@ -4,7 +4,6 @@ manager-only commands need the PIN, and a backup taken during sales verifies."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys

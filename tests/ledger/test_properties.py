@@ -12,7 +12,7 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pos_loyalty import ledger
@@ -174,7 +174,6 @@ def test_a_sale_and_its_full_return_leave_the_member_where_they_were(program_nam
     member_id = data.draw(st.sampled_from(MEMBERS), label="member")
     before_facts = ledger.load_member_facts(history.db, member_id)
     sale_id = history.sell(data, member_id)
-    sold = ledger.load_sale(history.db, sale_id)
     # give everything back, in one go or bit by bit, now or later
     while any(line.returnable for line in ledger.load_sale(history.db, sale_id).lines):
         history.give_back(data, sale_id, everything=data.draw(st.booleans(), label="all at once"))
