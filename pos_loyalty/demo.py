@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -30,6 +29,3 @@ def build_demo(path: Path, program_name: str = "coffee_shop") -> tuple[Database,
         import_file(db, program, kind, FIXTURES / "coffee_shop" / name)
     return db, program
 
-
-DEMO_AS_OF = datetime(2026, 3, 3, 9, 0)
-"""An instant just after the recipe's purchases, for reproducible demo figures."""

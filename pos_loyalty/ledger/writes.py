@@ -26,7 +26,7 @@ from ..engine import (
     quote,
     status_events,
 )
-from ..engine.money import format_number, parse_number, share
+from ..engine.money import parse_number, share
 from ..engine.points import clawback, expiry_for, points_book, restore
 from .connection import LedgerError, insert_into, write
 from .reads import PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_sale, member_exists
@@ -681,10 +681,6 @@ def issue_codes(
             db["codes"].insert({"code": code, "percent": str(percent), "issued_at": ts_text(at)})
             issued.append((code, Fraction(percent)))
     return issued
-
-
-def percent_text(percent: Fraction) -> str:
-    return format_number(percent)
 
 
 def quote_for(db: Database, program: Program, basket: Basket, at: datetime, code: str | None = None) -> Quote:

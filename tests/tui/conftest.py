@@ -15,7 +15,7 @@ from pos_loyalty.demo import build_demo
 from pos_loyalty.tui.app import LoyaltyApp, make_app
 
 NOW = datetime(2026, 3, 3, 9, 0, 0)
-"""The till's clock in every TUI test: just after the recipe's purchases (DEMO_AS_OF)."""
+"""The till's clock in every TUI test: just after the recipe's purchases."""
 
 
 def fixed_clock() -> datetime:
