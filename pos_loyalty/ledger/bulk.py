@@ -34,6 +34,12 @@ def tier_bases(db: Database, program: Program, as_of: datetime) -> dict[str, tup
     members = [row[0] for row in db.execute("SELECT member_id FROM members")]
     if rules is None:
         return {m: (active.get(m, False), 0) for m in members}
+    if rules.basis == "spend" and not rules.window_days and not rules.since_first_join:
+        latest = db.execute("SELECT max(ts) FROM sales").fetchone()[0]
+        if latest is None or latest <= at:
+            # All-time net spend as of now is what member_summary keeps (and verify checks).
+            cached = dict(db.execute("SELECT member_id, spend - refunds FROM member_summary").fetchall())
+            return {m: (active.get(m, False), cached.get(m, 0) or 0) for m in members}
     params = {
         "at": at,
         "start": ts_text(as_of - timedelta(days=rules.window_days)) if rules.window_days else None,
