@@ -45,6 +45,8 @@ class LoyaltyGroup(TyperGroup):
             message = str(exc)
             if isinstance(exc, OSError) and exc.strerror:
                 message = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+            # A message may quote the user's text; control characters must not break the one line.
+            message = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
             typer.echo(f"pos-loyalty: {message}", err=True)
             raise typer.Exit(1) from None
 
@@ -236,6 +238,10 @@ def import_progress(file: Path):
 # -- the counter ----------------------------------------------------------------------------
 
 
+MAX_QTY = 10_000
+"""More units than this on one line is a typing mistake at a till."""
+
+
 def parse_item(text: str) -> BasketLine:
     """``coffee`` or ``coffee:3``."""
     product, _, qty = text.partition(":")
@@ -245,8 +251,8 @@ def parse_item(text: str) -> BasketLine:
         count = int(qty) if qty else 1
     except ValueError:
         raise LedgerError(f"item {text!r}: the quantity must be a whole number") from None
-    if count < 1:
-        raise LedgerError(f"item {text!r}: the quantity must be at least 1")
+    if not 1 <= count <= MAX_QTY:
+        raise LedgerError(f"item {text!r}: the quantity must be between 1 and {MAX_QTY}")
     return BasketLine(product, count)
 
 
@@ -562,8 +568,8 @@ def members_list(
     ctx: typer.Context,
     search: Annotated[Optional[str], typer.Option("--search", help="Part of an id, name, e-mail or phone.")] = None,
     sort: Annotated[str, typer.Option("--sort", help=f"One of: {', '.join(SORTS)}.")] = "id",
-    limit: Annotated[int, typer.Option("--limit", help="How many rows.")] = 50,
-    offset: Annotated[int, typer.Option("--offset", help="Skip this many rows first.")] = 0,
+    limit: Annotated[int, typer.Option("--limit", help="How many rows.", min=1, max=100_000)] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many rows first.", min=0, max=10**9)] = 0,
     as_json: JsonFlag = False,
 ) -> None:
     """List members with their visits, spend, points and last visit.

@@ -13,6 +13,8 @@ from .money import AmountError, parse_amount, parse_number
 CURRENCY_DECIMALS = {"JPY": 0, "KRW": 0, "HUF": 2, "BHD": 3, "KWD": 3}
 DISCOUNT_SOURCES = ("tier", "promotion", "code")
 MAX_PERCENT = Fraction(100)
+MAX_DAYS = 36_500
+"""Windows and expiries up to a hundred years: longer ones are mistakes, and overflow the calendar."""
 
 
 class ProgramError(ValueError):
@@ -231,7 +233,9 @@ class _Reader:
             raise self.fail(path, "must be text")
         return value
 
-    def integer(self, data: dict, key: str, path: str, default: int | None = None, minimum: int = 0) -> int | None:
+    def integer(
+        self, data: dict, key: str, path: str, default: int | None = None, minimum: int = 0, maximum: int = 10**9
+    ) -> int | None:
         value = data.get(key, default)
         if value is None:
             return None
@@ -239,6 +243,8 @@ class _Reader:
             raise self.fail(path, "must be a whole number")
         if value < minimum:
             raise self.fail(path, f"must be at least {minimum}")
+        if value > maximum:
+            raise self.fail(path, f"must be at most {maximum:,}")
         return value
 
     def amount(self, data: dict, key: str, path: str) -> int | None:
@@ -335,7 +341,7 @@ class _Reader:
         if basis == "points" and points is None:
             raise self.fail("tiers.basis", "is points, but the programme has no [points] section")
         comparison = self.choice(section, "comparison", "tiers.comparison", ("above", "at_least"), "at_least")
-        window = self.integer(section, "window_days", "tiers.window_days", minimum=1)
+        window = self.integer(section, "window_days", "tiers.window_days", minimum=1, maximum=MAX_DAYS)
         since = section.get("since_first_join", False)
         if not isinstance(since, bool):
             raise self.fail("tiers.since_first_join", "must be true or false")
@@ -453,7 +459,7 @@ class _Reader:
             none_of=none_of,
             scope=scope,
             spend_above=self.amount(section, "spend_above", f"{where}.spend_above"),
-            window_days=self.integer(section, "window_days", f"{where}.window_days", minimum=1),
+            window_days=self.integer(section, "window_days", f"{where}.window_days", minimum=1, maximum=MAX_DAYS),
         )
 
     def basket(self, raw: dict, path: str) -> BasketCondition | None:
@@ -527,8 +533,10 @@ class _Reader:
         return PointsRules(
             per_unit=per_unit,
             redeem_points=self.integer(section, "redeem_points", "points.redeem_points", default=0),
-            expiry_days=self.integer(section, "expiry_days", "points.expiry_days", minimum=1),
-            expiring_soon_days=self.integer(section, "expiring_soon_days", "points.expiring_soon_days", default=30),
+            expiry_days=self.integer(section, "expiry_days", "points.expiry_days", minimum=1, maximum=MAX_DAYS),
+            expiring_soon_days=self.integer(
+                section, "expiring_soon_days", "points.expiring_soon_days", default=30, maximum=MAX_DAYS
+            ),
             signup_bonus=self.integer(section, "signup_bonus", "points.signup_bonus", default=0),
             first_purchase_bonus=self.integer(section, "first_purchase_bonus", "points.first_purchase_bonus", default=0),
             birthday_bonus=self.integer(section, "birthday_bonus", "points.birthday_bonus", default=0),

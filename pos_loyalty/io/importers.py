@@ -27,6 +27,10 @@ from ..ledger.timestamps import TimestampError, parse_day, parse_ts
 from .readers import InputError, Progress, cell, guess_format, read_rows
 
 KINDS = ("members", "products", "sales", "memberships", "codes")
+MAX_COUNT = 10**9
+"""The largest quantity a row may carry (SQLite's integers and the shop's sense both end somewhere)."""
+MAX_AMOUNT = 10**13
+"""The largest amount in minor units (100 billion in a two-decimal currency)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ class Fields:
             raise RowError(key, str(exc)) from None
         if minor < 0:
             raise RowError(key, f"{value!r} is negative")
+        if minor > MAX_AMOUNT:
+            raise RowError(key, f"{value!r} is more than a till handles")
         return minor
 
     def count(self, key: str, default: int) -> int:
@@ -91,6 +97,8 @@ class Fields:
             number = int(value)
         except ValueError:
             raise RowError(key, f"{value!r} is not a whole number") from None
+        if abs(number) > MAX_COUNT:
+            raise RowError(key, f"{value!r} is more than a till handles")
         return number
 
     def moment(self, key: str, required: bool = False):

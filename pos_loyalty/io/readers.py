@@ -164,6 +164,8 @@ def _json_rows(path: Path, columns: set[str], required: set[str]) -> Iterator[tu
             data = json.load(handle, parse_float=Decimal)
         except json.JSONDecodeError as exc:
             raise InputError(path, f"is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+        except ValueError as exc:  # e.g. an integer longer than Python converts
+            raise InputError(path, f"is not usable JSON: {exc}") from None
     if isinstance(data, dict) and len(data) == 1 and isinstance(next(iter(data.values())), list):
         data = next(iter(data.values()))
     if not isinstance(data, list):
@@ -181,4 +183,6 @@ def _jsonl_rows(path: Path, columns: set[str], required: set[str], progress=None
                 obj = json.loads(text, parse_float=Decimal)
             except json.JSONDecodeError as exc:
                 raise InputError(path, f"is not valid JSON: {exc.msg}", number) from None
+            except ValueError as exc:
+                raise InputError(path, f"is not usable JSON: {exc}", number) from None
             yield number, _record(path, number, obj, columns, required)

@@ -6,6 +6,10 @@ from datetime import date, datetime
 from functools import lru_cache
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+"""The years a shop's facts can be dated in: room for windows and expiries without overflow."""
+
+
 class TimestampError(ValueError):
     """Text that is not an instant."""
 
@@ -28,8 +32,13 @@ def parse_ts(text: str) -> datetime:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise TimestampError(f"{raw!r} is not a date or time (expected e.g. 2026-03-02T09:05:00)") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone().replace(tzinfo=None)
+    try:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone().replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        raise TimestampError(f"{raw!r} is outside the calendar") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise TimestampError(f"{raw!r} is not between {FIRST_YEAR} and {LAST_YEAR}")
     return moment.replace(microsecond=0)
 
 

@@ -119,6 +119,13 @@ def record_sale(
             facts = load_member_facts(db, basket.member_id)
             if facts is None:
                 raise LedgerError(f"unknown member {basket.member_id!r}")
+            if basket.redeem_points and facts.points and facts.points[-1].ts > at:
+                # Priced as of ``at``, the balance would not see points already spent later on:
+                # another till (whose clock read later) got there first. Refuse, never spend twice.
+                raise LedgerError(
+                    f"{basket.member_id}'s points changed at {ts_text(facts.points[-1].ts)}, after this sale's "
+                    f"time {ts_text(at)}; check the till's clock and try again"
+                )
         code = code or (basket.code.code if basket.code else None)
         # A code is always looked up here, never taken on the caller's word.
         basket = replace(basket, code=_usable_code(db, code) if code else None)
@@ -644,6 +651,8 @@ def adjust_points(db: Database, program: Program, member_id: str, points: int, r
         raise LedgerError("a points adjustment needs a reason")
     if points == 0:
         raise LedgerError("a points adjustment of 0 changes nothing")
+    if abs(points) > 10**9:
+        raise LedgerError("a points adjustment is at most a billion points either way")
     with write(db):
         if not member_exists(db, member_id):
             raise LedgerError(f"unknown member {member_id!r}")
