@@ -18,7 +18,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import ledger
-from .engine import Basket, BasketLine, MemberStatus, Program, ProgramError, member_status
+from .engine import Basket, BasketLine, MemberStatus, Program, ProgramError, format_amount, member_status
 from .io.exporters import EXPORTS, ROWS, event_rows, flatten_event, flatten_status, write_rows
 from .io.importers import KINDS, import_file
 from .io.readers import InputError
@@ -786,6 +786,13 @@ def report_discounts(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     console.print(table)
 
 
+def ratio_text(ratio, places: int) -> str:
+    """An exact ratio as decimal text, rounded half-up (no float on the way)."""
+    from .engine.money import round_half_up
+
+    return format_amount(round_half_up(ratio * 10**places), places)
+
+
 @report_app.command("kpis")
 def report_kpis(
     ctx: typer.Context,
@@ -807,13 +814,13 @@ def report_kpis(
         "members": k.members,
         "sign_ups_by_month": [{"month": m, "sign_ups": n} for m, n in k.sign_ups_by_month],
         "active_members": k.active_members,
-        "repeat_rate": None if k.repeat_rate is None else f"{float(k.repeat_rate):.3f}",
+        "repeat_rate": None if k.repeat_rate is None else ratio_text(k.repeat_rate, 3),
         "tier_upgrades": k.upgrades,
         "tier_downgrades": k.downgrades,
         "points_earned": k.points_earned,
         "points_redeemed": k.points_redeemed,
         "points_expired": k.points_expired,
-        "earn_to_burn": None if k.earn_to_burn is None else f"{float(k.earn_to_burn):.2f}",
+        "earn_to_burn": None if k.earn_to_burn is None else ratio_text(k.earn_to_burn, 2),
         "outstanding_points": k.outstanding_points,
     }
     if as_json:

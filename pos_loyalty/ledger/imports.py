@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
@@ -272,7 +273,8 @@ class Saver:
             prices = self._prices[product_id] = self.db.execute(
                 "SELECT valid_from, price FROM prices WHERE product_id = ? ORDER BY valid_from", [product_id]
             ).fetchall()
-        index = bisect_right(prices, (ts_text(at), float("inf"))) - 1
+        # (instant, any price): bisect past every price that starts at or before ``at``.
+        index = bisect_right(prices, (ts_text(at), sys.maxsize)) - 1
         return prices[index][1] if index >= 0 else None
 
     def code(self, rec: CodeRecord) -> None:
