@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ..engine import Program
-from ..ledger import LedgerError, connect, load_program
-from ..ledger import browse  # noqa: F401  (registers the browse indexes before the ledger is opened)
+from ..ledger import LedgerError, add_member, connect, load_program
+from ..ledger import browse
 
 
 LEDGER_PROBLEMS = (LedgerError, sqlite3.Error)
@@ -49,6 +49,13 @@ class Till:
     def now(self) -> datetime:
         """The current instant, to the second (what the ledger stores)."""
         return self.clock().replace(microsecond=0)
+
+    def enrol(self, member_id: str | None, name: str, email: str | None, phone: str | None) -> str:
+        """Enrol a member now; with no id given, one is made from the name, e-mail or phone."""
+        with self.ledger() as db:
+            member_id = member_id or browse.free_member_id(db, name or (email or "").split("@")[0] or phone or "")
+            add_member(db, self.program, member_id, self.now(), name=name, email=email or None, phone=phone or None)
+        return member_id
 
     def reload_program(self) -> Program:
         with self.ledger() as db:

@@ -24,13 +24,12 @@ from ...ledger import (
     LedgerError,
     Receipt,
     ReturnReceipt,
-    add_member,
     load_member_facts,
     new_sale_id,
     quote_for,
     record_sale,
 )
-from ...ledger.browse import free_member_id, search_members, search_products
+from ...ledger.browse import search_members, search_products
 from ...views import money
 from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.enrol import EnrolDialog, NewMember
@@ -426,19 +425,8 @@ class CounterScreen(TillScreen):
 
     @work(thread=True, exclusive=True, group="enrol")
     def enrol(self, member: NewMember) -> None:
-        till = self.till
         try:
-            with till.ledger() as db:
-                member_id = member.member_id or free_member_id(db, member.name or member.email.split("@")[0] or member.phone)
-                add_member(
-                    db,
-                    till.program,
-                    member_id,
-                    till.now(),
-                    name=member.name,
-                    email=member.email or None,
-                    phone=member.phone or None,
-                )
+            member_id = self.till.enrol(member.member_id, member.name, member.email, member.phone)
         except LEDGER_PROBLEMS as exc:
             self.post_message(LedgerFailed("enrol", str(exc)))
             return

@@ -20,8 +20,8 @@ from textual.widgets import DataTable, Footer, Input, Markdown, Static, TabbedCo
 
 from ...engine import member_status
 from ...engine.money import format_number
-from ...ledger import add_member, load_member_facts
-from ...ledger.browse import SORT_LABELS, SORTS, MemberPage, free_member_id, member_page, tier_basis_order
+from ...ledger import load_member_facts
+from ...ledger.browse import SORT_LABELS, SORTS, MemberPage, member_page, tier_basis_order
 from ...views import money
 from ..dialogs.enrol import EnrolDialog, NewMember
 from ..messages import LedgerFailed, MemberEnrolled
@@ -264,12 +264,8 @@ class BackOfficeScreen(TillScreen):
 
     @work(thread=True, exclusive=True, group="enrol")
     def enrol(self, member: NewMember) -> None:
-        till = self.till
         try:
-            with till.ledger() as db:
-                member_id = member.member_id or free_member_id(db, member.name or member.email.split("@")[0] or member.phone)
-                add_member(db, till.program, member_id, till.now(), name=member.name,
-                           email=member.email or None, phone=member.phone or None)
+            member_id = self.till.enrol(member.member_id, member.name, member.email, member.phone)
         except LEDGER_PROBLEMS as exc:
             self.post_message(LedgerFailed("enrol", str(exc)))
             return
