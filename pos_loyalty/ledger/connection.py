@@ -53,9 +53,7 @@ def connect(path: str | Path, *, durable: bool = True) -> Database:
     db.execute("PRAGMA foreign_keys = ON")
     # Erased personal data is overwritten in the file, not just unlinked from the b-tree.
     db.execute("PRAGMA secure_delete = ON")
-    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if mode.lower() != "wal":
-        raise LedgerError(f"{path}: could not switch the ledger to WAL mode (got {mode})")
+    _switch_to_wal(db, path)
     db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
     # Checkpoint every ~40 MB of WAL rather than SQLite's 4 MB: a checkpoint copies each changed
     # page once however often it changed, and checkouts rewrite the same index tails, so rarer
@@ -69,6 +67,27 @@ def connect(path: str | Path, *, durable: bool = True) -> Database:
     weakref.finalize(db, db.write_lock.close)
     _migrate(db)
     return db
+
+
+def _switch_to_wal(db: Database, path: Path) -> None:
+    """Put the file in WAL mode; on a brand-new file several tills may try at the same moment.
+
+    While another connection holds the file, SQLite leaves the mode as it was (or reports busy)
+    instead of waiting, so the switch is retried briefly before the till is told.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            mode = "busy"
+        if mode.lower() == "wal":
+            return
+        if time.monotonic() > deadline:
+            raise LedgerError(f"{path}: could not switch the ledger to WAL mode (got {mode})")
+        time.sleep(random.uniform(0.005, 0.03))
 
 
 def memory() -> Database:
