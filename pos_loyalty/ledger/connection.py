@@ -43,12 +43,18 @@ def connect(path: str | Path, *, durable: bool = True) -> Database:
     The file is created readable by its owner only: it holds personal data.
     """
     path = Path(path)
+    if path.is_dir():
+        raise LedgerError(f"{path}: is a folder, not a ledger file")
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
-    conn = sqlite3.connect(str(path), timeout=READ_WAIT_S, check_same_thread=False)
+    try:
+        conn = sqlite3.connect(str(path), timeout=READ_WAIT_S, check_same_thread=False)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"{path}: cannot be opened as a ledger ({exc})") from None
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     # Erased personal data is overwritten in the file, not just unlinked from the b-tree.
