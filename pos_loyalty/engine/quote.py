@@ -264,7 +264,8 @@ def _percent_discounts(program, status, promos, code, lines) -> list[QuoteLine]:
             candidates["promotion"] = best_promo
         if code is not None:
             candidates["code"] = (code.percent, code.code)
-        out.append(replace(line, discounts=line.discounts + _combine(program, candidates, line.total)))
+        extra = _combine(program, candidates, line.total)
+        out.append(replace(line, discounts=line.discounts + extra) if extra else line)
     return out
 
 

@@ -152,7 +152,8 @@ def tier_status(program: Program, facts: MemberFacts, lines: list[PurchaseLine],
 
 def stamp_card_status(card: StampCard, lines: list[PurchaseLine]) -> StampCardStatus:
     """Every qualifying unit is a stamp; the free one is the (buy + 1)th of its cycle."""
-    count = max(0, sum(line.qty for line in lines if card.covers(line.product_id, line.category)))
+    products, categories = card.products, card.categories  # card.covers, inlined: this runs per line
+    count = max(0, sum(line.qty for line in lines if line.product_id in products or line.category in categories))
     position = count % (card.buy + 1)
     return StampCardStatus(card.name, count, position, card.buy, position == card.buy)
 
@@ -160,14 +161,16 @@ def stamp_card_status(card: StampCard, lines: list[PurchaseLine]) -> StampCardSt
 def history_qualifies(condition: HistoryCondition, lines: list[PurchaseLine], as_of: datetime) -> tuple[str, ...] | None:
     """The products that make a history condition hold, or None when it does not."""
     start = as_of - timedelta(days=condition.window_days) if condition.window_days else None
+    scope = condition.scope
+    watched = scope | condition.all_of | condition.none_of
     units: dict[str, int] = defaultdict(int)
     spend = 0
     for line in lines:
-        if start is not None and line.ts <= start:
+        product_id = line.product_id
+        if product_id not in watched or (start is not None and line.ts <= start):
             continue
-        if line.product_id in condition.scope or line.product_id in condition.all_of or line.product_id in condition.none_of:
-            units[line.product_id] += line.qty
-        if line.product_id in condition.scope:
+        units[product_id] += line.qty
+        if product_id in scope:
             spend += line.amount
     bought = {product for product, qty in units.items() if qty > 0}
     if not condition.all_of <= bought or condition.none_of & bought:

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from ..engine import Discount, MemberFacts, MembershipChange, PointMovement, Product, Program, PurchaseLine
 from ..engine.program import program_from_toml
 from .connection import LedgerError
-from .timestamps import parse_day, parse_ts, ts_text
+from .timestamps import parse_day, stored_ts, ts_text
 
 PROGRAM_KEY = "program_toml"
 
@@ -55,13 +55,13 @@ def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
         return None
     name, birthday = row
     memberships = tuple(
-        MembershipChange(parse_ts(ts), status)
+        MembershipChange(stored_ts(ts), status)
         for ts, status in db.conn.execute(
             "SELECT ts, status FROM memberships WHERE member_id = ? ORDER BY ts, id", [member_id]
         )
     )
     lines = tuple(
-        PurchaseLine(sale_id, line_no, parse_ts(ts), product_id, category, qty, total, free)
+        PurchaseLine(sale_id, line_no, stored_ts(ts), product_id, category, qty, total, free)
         for sale_id, line_no, ts, product_id, category, qty, total, free in db.conn.execute(
             """
             SELECT l.sale_id, l.line_no, l.ts, l.product_id, p.category,
@@ -76,7 +76,7 @@ def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
         )
     )
     points = tuple(
-        PointMovement(mid, parse_ts(ts), kind, pts, parse_ts(exp) if exp else None, lot, reason)
+        PointMovement(mid, stored_ts(ts), kind, pts, stored_ts(exp) if exp else None, lot, reason)
         for mid, ts, kind, pts, exp, lot, reason in db.conn.execute(
             """
             SELECT movement_id, ts, kind, points, expires_at, lot_id, reason FROM point_movements
@@ -85,13 +85,15 @@ def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
             [member_id],
         )
     )
-    sales_count, notified = db.conn.execute(
+    # Every sale has at least one line and a sale's quantities are positive (a return's are
+    # negative here), so the member's sales are the distinct sale ids of their positive lines.
+    sales_count = len({line.sale_id for line in lines if line.qty > 0})
+    (notified,) = db.conn.execute(
         """
-        SELECT (SELECT count(*) FROM sales WHERE member_id = :m AND kind = 'sale'),
-               (SELECT max(json_extract(payload, '$.latest')) FROM outbox
-                 WHERE member_id = :m AND kind = 'points_expiring')
+        SELECT max(json_extract(payload, '$.latest')) FROM outbox
+         WHERE member_id = ? AND kind = 'points_expiring'
         """,
-        {"m": member_id},
+        [member_id],
     ).fetchone()
     birthday_years = frozenset(m.ts.year for m in points if m.kind == "bonus" and m.reason == "birthday")
     return MemberFacts(
@@ -102,7 +104,7 @@ def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
         lines=lines,
         points=points,
         sales_count=sales_count,
-        notified_expiry=parse_ts(notified) if notified else None,
+        notified_expiry=stored_ts(notified) if notified else None,
         birthday_bonus_years=birthday_years,
     )
 
@@ -207,6 +209,6 @@ def load_sale(db: Database, sale_id: str) -> SaleRecord | None:
     )
     (sid, ts, member_id, kind, original, code, subtotal, discount_total, total, earned, bonus, redeemed, source) = row
     return SaleRecord(
-        sid, parse_ts(ts), member_id, kind, original, code, subtotal, discount_total, total,
+        sid, stored_ts(ts), member_id, kind, original, code, subtotal, discount_total, total,
         earned, bonus, redeemed, source, lines,
     )
