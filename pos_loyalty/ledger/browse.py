@@ -333,7 +333,7 @@ def free_member_id(db: Database, wanted: str) -> str:
 
 
 def _sort_key(program: Program | None, sort: str) -> str:
-    """The SQL expression a sort orders by; each one matches an index of ``schema_browse``."""
+    """The SQL expression a sort orders by; all but "last visit" match an index of ``schema_browse``."""
     if sort == "tier":
         # The tier is a step function of its basis, so ordering by the basis orders by tier.
         # Points-based programmes rank by cached points; spend-based ones by net spend (for a
@@ -391,7 +391,8 @@ def member_page(
 
     Without a search, the page is read off an index in sort order (members with no cached totals
     yet, if any, come after them, or before when ascending), so opening the list or paging deep
-    into it never sorts the whole table. With a search, only the matching members are sorted.
+    into it never sorts the whole table; "last visit" alone keeps the page's top rows while it
+    reads ``member_summary`` once. With a search, only the matching members are sorted.
     """
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r} (expected one of {', '.join(SORTS)})")

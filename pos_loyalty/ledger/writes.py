@@ -303,21 +303,26 @@ def _write_events(db: Database, at: datetime, events: list[Event], cause_kind: s
 def _bump_summary(
     db: Database, member_id: str, at: datetime | None, *, visits: int = 0, spend: int = 0, refunds: int = 0, points: int = 0
 ) -> None:
-    """Keep the per-member running totals (a cache ``verify`` rebuilds and compares)."""
+    """Keep the per-member running totals (a cache ``verify`` rebuilds and compares).
+
+    Only the totals that change are SET: SQLite rewrites an index whenever its column is assigned,
+    even to the same value, and every index entry rewritten is another page in the commit.
+    """
+    changes = {"visits": visits, "spend": spend, "refunds": refunds, "points_net": points}
+    assignments = [f"{column} = {column} + :{column}" for column, delta in changes.items() if delta]
+    if at is not None:
+        assignments.append("last_visit = max(coalesce(last_visit, ''), :last_visit)")
     db.execute(
-        """
-        INSERT INTO member_summary (member_id, visits, last_visit, spend, refunds, points_net)
-        VALUES (:m, :v, :at, :s, :r, :p)
-        ON CONFLICT (member_id) DO UPDATE SET
-            visits = visits + :v,
-            last_visit = CASE WHEN :at IS NOT NULL AND (last_visit IS NULL OR :at > last_visit)
-                              THEN :at ELSE last_visit END,
-            spend = spend + :s,
-            refunds = refunds + :r,
-            points_net = points_net + :p
-        """,
-        {"m": member_id, "v": visits, "at": ts_text(at) if at else None, "s": spend, "r": refunds, "p": points},
+        _SUMMARY_UPSERT.format(action=f"UPDATE SET {', '.join(assignments)}" if assignments else "NOTHING"),
+        {"member_id": member_id, "last_visit": ts_text(at) if at else None, **changes},
     )
+
+
+_SUMMARY_UPSERT = """
+    INSERT INTO member_summary (member_id, visits, last_visit, spend, refunds, points_net)
+    VALUES (:member_id, :visits, :last_visit, :spend, :refunds, :points_net)
+    ON CONFLICT (member_id) DO {action}
+"""
 
 
 def _replayed(db: Database, program: Program, sale: SaleRecord, basket: Basket, code: str | None) -> Receipt:

@@ -54,7 +54,6 @@ def test_prefix_searches_use_the_indexes(shop):
     for key, index in (
         ("s.spend - s.refunds", "member_summary_net_spend"),
         ("s.points_net", "member_summary_points"),
-        ("s.last_visit", "member_summary_last_visit"),
     ):
         for direction in ("ASC", "DESC"):
             plan = " ".join(
