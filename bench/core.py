@@ -48,8 +48,9 @@ from pos_loyalty.ledger.verify import rebuild_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "fixtures" / "programs"
-FIXTURE_VERSION = 2
-"""Bump when the generator changes, so an old ledger is rebuilt rather than reused."""
+FIXTURE_VERSION = 3
+"""Bump when the generator or the schema it builds into changes, so an old ledger is rebuilt rather
+than reused (3: the covering member-history index)."""
 
 END = dt.datetime(2026, 6, 1, 0, 0, 0)
 START = END - dt.timedelta(days=730)

@@ -51,13 +51,14 @@ def size_mb(path: Path) -> tuple[float, float]:
     return main, (wal.stat().st_size / 1e6 if wal.exists() else 0.0)
 
 
-def time_verify(path: Path) -> tuple[float, list[str]]:
+def time_verify(path: Path) -> tuple[float, list[str], list[tuple[str, float]]]:
     db = connect(path)
+    steps: list[tuple[str, float]] = []
     t0 = time.perf_counter()
-    faults = verify(db)
+    faults = verify(db, on_step=lambda name, seconds: steps.append((name, seconds)))
     elapsed = time.perf_counter() - t0
     db.conn.close()
-    return elapsed, faults
+    return elapsed, faults, steps
 
 
 def time_tiers(path: Path, runs: int) -> tuple[list[float], list]:
@@ -132,8 +133,11 @@ def main() -> None:
     print(f"\nledger: {json.dumps(status['shape'])}")
 
     print("\n## verify (whole ledger)\n")
-    verify_s, faults = time_verify(path)
+    verify_s, faults, steps = time_verify(path)
     print(f"verify: {verify_s:.1f} s, {len(faults)} fault(s)" + "".join(f"\n  - {f}" for f in faults))
+    print("\n| step | seconds |\n| --- | ---: |")
+    for name, seconds in steps:
+        print(f"| {name} | {seconds:.1f} |")
 
     print("\n## report tiers\n")
     tiers_times, segments = time_tiers(path, args.tiers_runs)

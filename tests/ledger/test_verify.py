@@ -12,7 +12,7 @@ from pos_loyalty.ledger import write
 from pos_loyalty.ledger.verify import rebuild_summary, verify
 
 from ..conftest import OPENING
-from ..support import coffee_ledger, discount_ledger, tiered_ledger
+from ..support import COFFEE_FILES, coffee_ledger, discount_ledger, import_fixture, new_ledger, tiered_ledger
 
 
 @pytest.mark.parametrize("build", [coffee_ledger, tiered_ledger, discount_ledger], ids=lambda b: b.__name__)
@@ -82,3 +82,46 @@ def test_till_activity_keeps_the_ledger_verified(points_shop):
     ledger.record_sale(db, program, Basket((BasketLine("tea"),), member_id="bob"), later, "S-2")
     assert db.execute("SELECT count(*) FROM point_movements WHERE kind = 'expire'").fetchone()[0] >= 1
     assert verify(db) == []
+
+
+FORGED_SALE = {
+    "sale_id": "forged", "ts": "2026-03-03T09:00:00", "member_id": "kris", "kind": "sale",
+    "subtotal": 900, "discount_total": 0, "total": 900, "source": "till",
+}
+FORGED_LINE = {
+    "sale_id": "forged", "line_no": 1, "member_id": "kris", "ts": "2026-03-03T09:00:00", "kind": "sale",
+    "product_id": "tea", "qty": 1, "unit_price": 900, "list_amount": 900, "free_units": 0, "total": 900,
+}
+
+
+@pytest.mark.parametrize(
+    ("line", "invariant"),
+    [
+        (None, "a sale has no lines"),
+        ({"total": 800, "list_amount": 800}, "a sale's total is not the sum of its lines"),
+        ({"ts": "2026-03-03T09:00:01"}, "a line's member, time or kind differs from its sale's"),
+        ({"member_id": "dave"}, "a line's member, time or kind differs from its sale's"),
+        ({"member_id": None}, "a line's member, time or kind differs from its sale's"),
+        ({"kind": "return"}, "a line's member, time or kind differs from its sale's"),
+        ({"total": 850}, "a line's total is not its list price minus its discounts"),
+    ],
+    ids=["no lines", "sum", "time", "member", "anonymous line", "kind", "discounts"],
+)
+def test_each_invariant_of_a_sale_and_its_lines_is_named(line, invariant):
+    """Rows inserted past the ledger's functions break one invariant each, and verify says which."""
+    db, _ = coffee_ledger()
+    assert verify(db) == []
+    db["sales"].insert({**FORGED_SALE, "total": 900 if line is None or "total" not in line else line["total"]})
+    if line is not None:
+        db["sale_lines"].insert({**FORGED_LINE, **line})
+    faults = [fault for fault in verify(db) if "member_summary" not in fault]
+    assert len(faults) == 1 and faults[0].startswith(f"{invariant}: forged"), faults
+
+
+def test_a_file_ledger_is_verified_with_its_integrity_check_beside(tmp_path):
+    """On a file the integrity check runs on a connection of its own; the steps are all reported."""
+    db, program = new_ledger("coffee_shop", tmp_path / "shop.db")
+    import_fixture(db, program, "coffee_shop", COFFEE_FILES)
+    steps = []
+    assert verify(db, on_step=lambda name, seconds: steps.append(name)) == []
+    assert "integrity check" in steps and "sales against their lines" in steps and "member_summary" in steps
