@@ -3,6 +3,7 @@ manager-only commands need the PIN, and a backup taken during sales verifies."""
 
 from __future__ import annotations
 
+import csv
 import json
 import stat
 import subprocess
@@ -38,6 +39,25 @@ def shop(tmp_path) -> Path:
 
 def file_bytes(db: Path) -> bytes:
     return b"".join(Path(f"{db}{suffix}").read_bytes() for suffix in ("", "-wal") if Path(f"{db}{suffix}").exists())
+
+
+def test_erase_of_a_member_among_thousands_leaves_no_trace(shop, tmp_path):
+    """With members over many pages, freed cells keep their old bytes unless the store overwrites
+    them: this is the case ``secure_delete`` is for (turned off, the e-mail and name stay)."""
+    crowd = tmp_path / "crowd.csv"
+    with crowd.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["member_id", "name", "email", "phone", "joined_at"])
+        for number in range(3000):
+            writer.writerow([f"m{number:05d}", f"Member Number {number}", f"member.{number:05d}@example.org",
+                             f"+44 7700 9{number:05d}", "2025-01-01"])
+    cli(shop, "import", "members", str(crowd))
+    personal = (b"member.01500@example.org", b"Member Number 1500", b"+44 7700 901500")
+    assert all(value in file_bytes(shop) for value in personal)
+    cli(shop, "members", "erase", "m01500", "--yes")
+    left = file_bytes(shop)
+    assert [value for value in personal if value in left] == []
+    assert b"member.01499@example.org" in left  # the neighbours are untouched
 
 
 def test_the_ledger_file_is_readable_by_its_owner_only(shop):
