@@ -1,0 +1,51 @@
+"""Migrations: a ledger made by an earlier schema is brought up to date when it is opened."""
+
+from __future__ import annotations
+
+from pos_loyalty import ledger
+from pos_loyalty.ledger.schema import MEMBER_HISTORY_COLUMNS, MEMBER_HISTORY_INDEX
+from pos_loyalty.ledger.verify import verify
+
+from ..support import COFFEE_FILES, import_fixture, new_ledger
+
+
+def indexes(db) -> dict[str, str]:
+    return {name: sql for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")}
+
+
+def plan(db, sql: str, params: list) -> str:
+    return " ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, params))
+
+
+def test_a_member_history_is_read_off_the_covering_index(tmp_path):
+    db, _ = new_ledger("coffee_shop", tmp_path / "shop.db")
+    history = (
+        "SELECT sale_id, line_no, ts, product_id, kind, qty, total, free_units FROM sale_lines"
+        " WHERE member_id = ? ORDER BY ts, sale_id, line_no"
+    )
+    shown = plan(db, history, ["kris"])
+    assert f"COVERING INDEX {MEMBER_HISTORY_INDEX}" in shown and "TEMP B-TREE" not in shown, shown
+
+
+def test_a_ledger_from_before_the_covering_index_and_the_last_visit_index_is_upgraded(tmp_path):
+    path = tmp_path / "old.db"
+    db, program = new_ledger("coffee_shop", path)
+    import_fixture(db, program, "coffee_shop", COFFEE_FILES)
+    # Put the file back the way the first schema left it: the narrow history index and the
+    # last-visit index, with the two later migrations not yet recorded.
+    with ledger.write(db):
+        db.execute(f"DROP INDEX {MEMBER_HISTORY_INDEX}")
+        db.execute('CREATE INDEX "idx_sale_lines_member_id_ts" ON "sale_lines" ("member_id", "ts")')
+        db.execute("CREATE INDEX member_summary_last_visit ON member_summary (last_visit, member_id)")
+        db.execute(
+            "DELETE FROM _sqlite_migrations WHERE name IN ('m002_member_history_index', 'm102_no_last_visit_index')"
+        )
+    before = db.execute("SELECT count(*), sum(total) FROM sale_lines").fetchone()
+    db.conn.close()
+
+    reopened = ledger.connect(path)
+    found = indexes(reopened)
+    assert "idx_sale_lines_member_id_ts" not in found and "member_summary_last_visit" not in found
+    assert all(column in found[MEMBER_HISTORY_INDEX] for column in MEMBER_HISTORY_COLUMNS)
+    assert reopened.execute("SELECT count(*), sum(total) FROM sale_lines").fetchone() == before
+    assert verify(reopened) == []
