@@ -130,7 +130,7 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for bucket, stats in status["by_history"].items():
         print(core.row(bucket, stats))
-    print(f"\nledger: {json.dumps(status['shape'])}")
+    print(f"\nledger: {json.dumps(status['shape'])}; the file was read once first ({status['warmed_s']:.1f} s) so the page cache holds it")
 
     print("\n## verify (whole ledger)\n")
     verify_s, faults, steps = time_verify(path)
