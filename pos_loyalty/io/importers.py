@@ -24,7 +24,7 @@ from ..ledger.imports import (
     Saver,
 )
 from ..ledger.timestamps import TimestampError, parse_day, parse_ts
-from .readers import InputError, Progress, cell, guess_format, read_rows
+from .readers import InputError, Progress, cell, expected_lines, guess_format, read_rows
 
 KINDS = ("members", "products", "sales", "memberships", "codes")
 MAX_COUNT = 10**9
@@ -251,7 +251,7 @@ def import_file(
 
     try:
         with write(db):
-            saver = Saver(db, program)
+            saver = Saver(db, program, expected_lines(path) if kind == "sales" else 0)
             if kind == "sales":
                 _save_sales(saver, rows, program.decimals, refuse)
             else:

@@ -22,7 +22,7 @@ from ..engine import Program
 from ..engine.money import AmountError, decimal_parts, divide_half_up
 from ..ledger import write
 from ..ledger.imports import RowError, SaleLineRecord, Saver
-from .readers import InputError, Progress, counted, csv_values, open_text
+from .readers import InputError, Progress, counted, csv_values, expected_lines, open_text
 
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
 OPEN_INVOICES = 256
@@ -167,7 +167,7 @@ def import_online_retail(
         summary.rejected += 1
 
     with write(db):
-        saver = Saver(db, program)
+        saver = Saver(db, program, expected_lines(path))
         open_invoices: OrderedDict[str, list[_Line]] = OrderedDict()
         closed: set[str] = set()
 

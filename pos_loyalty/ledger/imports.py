@@ -16,6 +16,7 @@ from ..engine import Program
 from ..engine.money import format_number, parse_number, percent_of, share
 from ..engine.points import expiry_for
 from .reads import load_sale
+from .schema import DEFERRABLE_INDEXES
 from .timestamps import ts_text
 
 EPOCH = datetime(1970, 1, 1)
@@ -117,9 +118,21 @@ class Saver:
     ID_CACHE_LIMIT = 300_000
     """Up to this many recorded sales, their ids are held in memory instead of looked up one by one."""
 
-    def __init__(self, db: Database, program: Program):
+    DEFER_MIN_LINES = 10_000
+    """Imports expected to bring fewer lines than this keep the indexes up as they go."""
+
+    def __init__(self, db: Database, program: Program, expected_lines: int = 0):
+        """``expected_lines``: a rough count of the sale lines coming (0: unknown, or few).
+
+        An import expected to bring at least as many lines as the ledger holds (and at least
+        ``DEFER_MIN_LINES``) drops the secondary indexes of ``sales`` and ``sale_lines`` at its
+        first write and builds them again at the end, in the same transaction: one sorted build
+        instead of a random insert per line into each (300,000 synthetic lines 13.0 s -> 9.1 s).
+        """
         self.db = db
         self.program = program
+        self.expected_lines = expected_lines
+        self._deferred: dict[str, str] | None = None
         self.counts = ImportCounts()
         self.touched_members: set[str] = set()
         self._members: set[str] | None = None
@@ -355,6 +368,8 @@ class Saver:
         """Write the buffered sales, their lines, discounts and code redemptions."""
         if not self._sales:
             return
+        if self._deferred is None:
+            self._deferred = self._defer_indexes()
         self.db.conn.executemany(_insert_sql("sales", SALE_COLUMNS), self._sales)
         if isinstance(self._recorded_ids, set):
             self._recorded_ids.update(self._pending_ids)
@@ -368,9 +383,27 @@ class Saver:
         self._pending_ids.clear()
         self._pending_codes.clear()
 
+    def _defer_indexes(self) -> dict[str, str]:
+        """Drop the deferrable indexes when this import is big for the ledger; their SQL, to rebuild."""
+        # Append-only, so the largest rowid is the number of lines ever written (cheap to read).
+        held = self.db.execute("SELECT coalesce(max(rowid), 0) FROM sale_lines").fetchone()[0]
+        if self.expected_lines < max(self.DEFER_MIN_LINES, held):
+            return {}
+        marks = ", ".join("?" * len(DEFERRABLE_INDEXES))
+        found = dict(
+            self.db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})",
+                            DEFERRABLE_INDEXES).fetchall()
+        )
+        for name in found:
+            self.db.execute(f"DROP INDEX {name}")
+        return found
+
     def finish(self) -> ImportCounts:
-        """Flush what is buffered and bring the per-member cache up to date."""
+        """Flush what is buffered, rebuild any deferred index and bring the per-member cache up to date."""
         self.flush()
+        for sql in (self._deferred or {}).values():
+            self.db.execute(sql)
+        self._deferred = {}
         for member_id, joined_at in self._joins.items():
             self.db.conn.execute(
                 "UPDATE members SET created_at = ? WHERE member_id = ?", (ts_text(joined_at), member_id)
@@ -379,7 +412,11 @@ class Saver:
         self._joins.clear()
         from .verify import rebuild_summary
 
-        rebuild_summary(self.db, sorted(self.touched_members))
+        members = self.db.execute("SELECT count(*) FROM members").fetchone()[0]
+        if len(self.touched_members) * 2 > members:
+            rebuild_summary(self.db)  # most members: one grouped pass beats a lookup per member
+        else:
+            rebuild_summary(self.db, sorted(self.touched_members))
         return self.counts
 
     @staticmethod

@@ -30,6 +30,11 @@ for a typical member on a 1,000,000-line ledger). A checkout still dirties one p
 """
 
 
+DEFERRABLE_INDEXES = (MEMBER_HISTORY_INDEX, "idx_sales_member_id_ts", "idx_sales_ts")
+"""Secondary indexes of the big fact tables that a large import drops and builds again at its
+end (``imports.Saver``); nothing the import itself reads goes through them."""
+
+
 @migrations()
 def m001_ledger(db: Database) -> None:
     """Reference data, facts, and the append-only guards."""

@@ -8,6 +8,8 @@ import pytest
 from pos_loyalty import ledger
 from pos_loyalty.io.importers import import_file
 from pos_loyalty.io.readers import InputError
+from pos_loyalty.ledger.imports import Saver
+from pos_loyalty.ledger.schema import DEFERRABLE_INDEXES
 from pos_loyalty.ledger.verify import verify
 
 from ..support import COFFEE_FILES, FIXTURES, dump, import_fixture, new_ledger, write_csv
@@ -156,3 +158,54 @@ class TestImportedHistoryIsFact:
         paid = ledger.load_sale(db, "x1").lines[0].total
         assert ledger.load_sale(db, "x1r").total <= paid
         assert verify(db) == []
+
+
+class TestDeferredIndexes:
+    """A big import drops the secondary indexes of sales and sale_lines and builds them again."""
+
+    @staticmethod
+    def schema(db) -> dict[str, str]:
+        return dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+
+    @pytest.fixture
+    def big_for_its_ledger(self, monkeypatch):
+        """Make the fixture's sales file count as big: every import into a small ledger defers."""
+        monkeypatch.setattr(Saver, "DEFER_MIN_LINES", 1)
+        dropped: list[str] = []
+        real = Saver._defer_indexes
+
+        def spy(self):
+            found = real(self)
+            dropped.extend(found)
+            return found
+
+        monkeypatch.setattr(Saver, "_defer_indexes", spy)
+        return dropped
+
+    def test_the_indexes_come_back_as_they_were(self, catalogue_only, big_for_its_ledger):
+        db, program = catalogue_only
+        before = self.schema(db)
+        import_file(db, program, "sales", SALES)
+        assert sorted(big_for_its_ledger) == sorted(DEFERRABLE_INDEXES)
+        assert self.schema(db) == before
+        assert verify(db) == []
+        history = "SELECT count(*) FROM sale_lines WHERE member_id = 'kris'"
+        assert "COVERING INDEX" in " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + history))
+
+    def test_a_refused_import_leaves_the_indexes_and_the_rows(
+        self, catalogue_only, big_for_its_ledger, tmp_path, monkeypatch
+    ):
+        db, program = catalogue_only
+        monkeypatch.setattr(Saver, "BATCH", 1)  # write each sale as it comes, before the bad row
+        before_schema, before_rows = self.schema(db), dump(db)
+        with pytest.raises(InputError):
+            import_file(db, program, "sales", _with_last_row(tmp_path, "product_id", "no-such-product")[0])
+        assert big_for_its_ledger  # it had dropped them before the bad row was reached
+        assert self.schema(db) == before_schema and dump(db) == before_rows
+
+    def test_a_small_import_into_a_bigger_ledger_keeps_its_indexes(self, catalogue_only, monkeypatch):
+        db, program = catalogue_only
+        import_file(db, program, "sales", SALES)
+        monkeypatch.setattr(Saver, "DEFER_MIN_LINES", 1)
+        saver = Saver(db, program, expected_lines=1)
+        assert saver._defer_indexes() == {}  # 1 line coming, the ledger holds more: keep them
