@@ -4,6 +4,7 @@ independent plain-SQL reading of a member that the engine's answers are compared
 from __future__ import annotations
 
 import csv
+import sqlite3
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -88,9 +89,18 @@ def half_up(value: Fraction | Decimal, places: int = 0) -> Decimal:
 
 
 def dump(db: Database) -> dict[str, list[tuple]]:
-    """Every row of every table, to show that an operation wrote nothing."""
+    """Every row of every table (the search index's own tables included), to show that an
+    operation wrote nothing."""
     tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-    return {table: db.execute(f"SELECT * FROM [{table}] ORDER BY rowid").fetchall() for table in tables}
+    return {table: table_rows(db.conn, table) for table in tables}
+
+
+def table_rows(conn, table: str) -> list[tuple]:
+    """A table's rows in a stable order (by rowid; by their text for a table without one)."""
+    try:
+        return conn.execute(f"SELECT * FROM [{table}] ORDER BY rowid").fetchall()
+    except sqlite3.OperationalError:  # WITHOUT ROWID: the full-text index's own tables
+        return sorted(conn.execute(f"SELECT * FROM [{table}]").fetchall(), key=repr)
 
 
 # -- an independent reading of a member in plain SQL --------------------------------------------

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from ..engine import Product, Program
-from . import schema_browse  # noqa: F401  (registers the browse indexes' migration)
+from .schema_browse import NAME_INDEX  # importing it registers the browse indexes' migrations
 from .timestamps import parse_ts, ts_text
 
 SORTS = ("tier", "spend", "points", "last_visit", "name", "member_id")
@@ -145,6 +145,18 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def name_words(text: str) -> str | None:
+    """An FTS5 query: every word typed starts a word of the name (``anna smi`` -> ``"anna"* "smi"*``).
+
+    Each word is quoted, so nothing typed is read as query syntax; None when no word has a
+    letter or digit in it.
+    """
+    words = [word for word in text.split() if any(ch.isalnum() for ch in word)]
+    if not words:
+        return None
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
 _MEMBER_COLUMNS = "member_id, coalesce(name, ''), coalesce(email, ''), coalesce(phone, ''), erased_at IS NOT NULL"
 
 
@@ -174,6 +186,13 @@ def search_members(db: Database, text: str, limit: int = 8) -> list[MemberHit]:
             f"SELECT {_MEMBER_COLUMNS} FROM members WHERE {column} LIKE ? ESCAPE '\\' "
             f"ORDER BY {column} COLLATE NOCASE LIMIT ?",
             [prefix, limit],
+        )
+    words = name_words(text)
+    if len(found) < limit and words is not None:
+        take(
+            f"SELECT {_MEMBER_COLUMNS} FROM members WHERE rowid IN "
+            f"(SELECT rowid FROM {NAME_INDEX} WHERE {NAME_INDEX} MATCH ? LIMIT ?) ORDER BY name COLLATE NOCASE",
+            [words, limit],
         )
     if len(found) < limit and len(text) >= 2:
         anywhere = like_anywhere(text)
@@ -362,11 +381,21 @@ def _rows(cursor) -> list[MemberRow]:
 
 
 def count_members(db: Database, search: str = "") -> int:
-    """How many members match ``search`` (by id, name, e-mail or phone prefix); all when empty."""
+    """How many members match ``search`` (id, name, e-mail or phone prefix, or words of the name); all when empty."""
     search = search.strip()
     if not search:
         return db.execute("SELECT count(*) FROM members").fetchone()[0]
-    return db.execute(f"SELECT count(*) FROM ({_HITS_SQL})", {"pat": like_prefix(search)}).fetchone()[0]
+    sql, params = _hits(search)
+    return db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+
+
+def _hits(search: str) -> tuple[str, dict]:
+    """The SQL of the members ``search`` matches (by rowid), and its parameters."""
+    params = {"pat": like_prefix(search)}
+    words = name_words(search)
+    if words is None:
+        return _HITS_SQL, params
+    return _HITS_SQL + f" UNION SELECT rowid FROM {NAME_INDEX} WHERE {NAME_INDEX} MATCH :words", {**params, "words": words}
 
 
 _HITS_SQL = """
@@ -406,12 +435,13 @@ def member_page(
     # The summary-driven page ties on s.member_id so the index's own order satisfies ORDER BY.
     cached_order = f"{key} {direction}, s.member_id {direction}"
     if search:
-        params = {"pat": like_prefix(search), "limit": limit, "offset": offset}
+        hits, params = _hits(search)
+        params.update(limit=limit, offset=offset)
         total = count_members(db, search)
         rows = _rows(
             db.execute(
                 f"""
-                SELECT {_ROW_COLUMNS} FROM ({_HITS_SQL}) h
+                SELECT {_ROW_COLUMNS} FROM ({hits}) h
                   JOIN members m ON m.rowid = h.hit
                   LEFT JOIN member_summary s ON s.member_id = m.member_id
                  ORDER BY {order} LIMIT :limit OFFSET :offset

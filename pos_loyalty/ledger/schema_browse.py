@@ -41,3 +41,37 @@ def m101_browse_indexes(db: Database) -> None:
 def m102_no_last_visit_index(db: Database) -> None:
     """Ledgers that had the last-visit index lose it (see ``BROWSE_INDEXES``)."""
     db.execute("DROP INDEX IF EXISTS member_summary_last_visit")
+
+
+NAME_INDEX = "member_names"
+"""Full-text index of members' names, so a surname or any word of a name finds its member."""
+
+
+@migrations()
+def m103_member_names(db: Database) -> None:
+    """Every word of every member's name, prefix-searchable (``"smi"*`` finds Anna Smith).
+
+    An FTS5 table over ``members`` (external content: the names stay in ``members`` only), kept
+    in step by triggers. Erasing a member rewrites the index (``ledger.writes.erase_member``), so
+    the erased name's words leave it too.
+    """
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {NAME_INDEX} USING fts5("
+        "name, content='members', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2', prefix='1 2')"
+    )
+    db.execute(
+        f"""
+        CREATE TRIGGER IF NOT EXISTS {NAME_INDEX}_insert AFTER INSERT ON members BEGIN
+            INSERT INTO {NAME_INDEX} (rowid, name) VALUES (new.rowid, new.name);
+        END
+        """
+    )
+    db.execute(
+        f"""
+        CREATE TRIGGER IF NOT EXISTS {NAME_INDEX}_update AFTER UPDATE OF name ON members BEGIN
+            INSERT INTO {NAME_INDEX} ({NAME_INDEX}, rowid, name) VALUES ('delete', old.rowid, old.name);
+            INSERT INTO {NAME_INDEX} (rowid, name) VALUES (new.rowid, new.name);
+        END
+        """
+    )
+    db.execute(f"INSERT INTO {NAME_INDEX} ({NAME_INDEX}) VALUES ('rebuild')")

@@ -30,6 +30,7 @@ from ..engine.money import parse_number, share
 from ..engine.points import clawback, expiry_for, points_book, restore
 from .connection import LedgerError, insert_into, write
 from .reads import PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_sale, member_exists
+from .schema_browse import NAME_INDEX
 from .timestamps import TimestampError, parse_day, ts_text
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -643,6 +644,8 @@ def erase_member(db: Database, member_id: str, at: datetime) -> None:
             [ts_text(at), member_id],
         )
         insert_into(db, "erasures")({"member_id": member_id, "ts": ts_text(at)})
+        # The name index only marks the old words deleted; merging its segments drops them.
+        db.execute(f"INSERT INTO {NAME_INDEX} ({NAME_INDEX}) VALUES ('optimize')")
         _write_events(db, at, [Event("member_erased", member_id, {})], "erasure", member_id)
     if not db.memory:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from pos_loyalty.cli import app
 from pos_loyalty.paths import FIXTURES, PROGRAMS
 
+from ..support import table_rows
+
 runner = CliRunner()
 SALES_HEADER = "sale_id,ts,member_id,product_id,qty,unit_price,kind,original_sale_id,discount_code"
 
@@ -50,7 +52,7 @@ def ledger_digest(db: Path) -> str:
     conn = sqlite3.connect(db)
     digest = hashlib.sha256()
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-        for row in conn.execute(f"SELECT * FROM [{table}] ORDER BY 1, 2"):
+        for row in table_rows(conn, table):
             digest.update(repr(row).encode())
     conn.close()
     return digest.hexdigest()

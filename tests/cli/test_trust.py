@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -50,15 +51,29 @@ def test_erase_of_a_member_among_thousands_leaves_no_trace(shop, tmp_path):
         writer = csv.writer(out)
         writer.writerow(["member_id", "name", "email", "phone", "joined_at"])
         for number in range(3000):
-            writer.writerow([f"m{number:05d}", f"Member Number {number}", f"member.{number:05d}@example.org",
+            name = "Quintessa Zyxwvut" if number == 1500 else f"Member Number {number}"
+            writer.writerow([f"m{number:05d}", name, f"member.{number:05d}@example.org",
                              f"+44 7700 9{number:05d}", "2025-01-01"])
     cli(shop, "import", "members", str(crowd))
-    personal = (b"member.01500@example.org", b"Member Number 1500", b"+44 7700 901500")
+    # "zyxwvut" is also a word in the name index; sorting last, it is stored there whole.
+    personal = (b"member.01500@example.org", b"Quintessa Zyxwvut", b"+44 7700 901500", b"zyxwvut")
     assert all(value in file_bytes(shop) for value in personal)
+    assert "zyxwvut" in name_index_terms(shop)
     cli(shop, "members", "erase", "m01500", "--yes")
     left = file_bytes(shop)
     assert [value for value in personal if value in left] == []
     assert b"member.01499@example.org" in left  # the neighbours are untouched
+    terms = name_index_terms(shop)  # the name search index forgot the erased name's words too
+    assert "zyxwvut" not in terms and "1499" in terms
+
+
+def name_index_terms(db: Path) -> set[str]:
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, member_names, 'row')")
+        return {term for (term,) in conn.execute("SELECT term FROM temp.terms")}
+    finally:
+        conn.close()
 
 
 def test_the_ledger_file_is_readable_by_its_owner_only(shop):

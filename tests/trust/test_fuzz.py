@@ -46,6 +46,8 @@ from pos_loyalty.io.importers import LAYOUTS
 from pos_loyalty.io.online_retail import COLUMNS as RETAIL_COLUMNS
 from pos_loyalty.paths import FIXTURES, PROGRAMS
 
+from ..support import table_rows
+
 runner = CliRunner()
 SCALE = int(os.environ.get("POS_LOYALTY_FUZZ_SCALE", "1"))
 TRIED: Counter[str] = Counter()
@@ -130,7 +132,7 @@ def digest(db: Path) -> str:
     conn = sqlite3.connect(db)
     h = hashlib.sha256()
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-        for row in conn.execute(f"SELECT * FROM [{table}] ORDER BY rowid"):
+        for row in table_rows(conn, table):
             h.update(repr(row).encode())
     conn.close()
     return h.hexdigest()

@@ -140,3 +140,34 @@ def test_member_details_and_point_history(shop):
     assert browse.member_details(db, "nobody") is None
     assert browse.point_history(db, "kris") == []  # the coffee shop has no points
     assert [state for _, state in browse.membership_history(db, "kris")] == ["active"]
+
+
+def test_any_word_of_a_name_finds_its_member(shop):
+    """A surname, or the start of any word of a name, finds the member in the list and at the counter."""
+    db, program = shop
+    for member_id, name in [("as", "Anna Smith"), ("bs", "Bob Smithers"), ("sj", "Smith Jones"),
+                            ("zo", "Zoë O'Brien-Kelly"), ("an", "Annabel Lee")]:
+        ledger.add_member(db, program, member_id, AT, name=name)
+
+    def listed(text: str) -> list[str]:
+        page = browse.member_page(db, program, search=text, sort="member_id", descending=False)
+        assert page.total == len(page.rows)
+        return [row.member_id for row in page.rows]
+
+    assert listed("smith") == ["as", "bs", "sj"]
+    assert listed("SMITHERS") == ["bs"]
+    assert listed("anna smi") == ["as"]  # every word typed starts a word of the name
+    assert listed("smi ann") == ["as"]
+    assert listed("lee") == ["an"]
+    assert listed("zoe") == ["zo"] and listed("kelly") == ["zo"] and listed("o'brien") == ["zo"]
+    assert {hit.member_id for hit in browse.search_members(db, "smith")} == {"as", "bs", "sj"}
+    assert listed("kris") == ["kris"]  # the fixture's own members, by id and name, as before
+
+
+def test_what_a_cashier_types_is_never_query_syntax(shop):
+    db, program = shop
+    ledger.add_member(db, program, "as", AT, name="Anna Smith")
+    for text in ['"', 'smith"', "smith*", "AND", "NEAR(", "-", "^smi", "a OR b", "col:smith", "()", "*"]:
+        browse.member_page(db, program, search=text, sort="tier")  # no OperationalError
+        browse.search_members(db, text)
+    assert browse.name_words("smith*") == '"smith*"*' and browse.name_words("- --") is None
