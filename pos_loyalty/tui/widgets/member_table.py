@@ -80,10 +80,28 @@ class MemberTable(DataTable, inherit_bindings=False):
             self.add_column(label, key=key)
 
     def show_page(self, program: Program, offset: int, total: int, members: list[ListedMember], cursor: str = "first") -> None:
-        """Show one page; ``cursor`` is first, last or a member id to keep it on."""
+        """Show one page; ``cursor`` is first, last or a member id to keep it on.
+
+        The same rows as shown already (the next letter of a surname often finds the same
+        members) are left as drawn: redrawing a page is most of what a search keystroke costs.
+        """
+        same = offset == self.first_row and list(members) == self.members and self.row_count == len(members)
         self.first_row = offset
         self.total = total
         self.members = list(members)
+        if not same:
+            self._fill(program, members)
+        if not members:
+            return
+        ids = [m.member_id for m in members]
+        if cursor == "last":
+            self.move_cursor(row=len(members) - 1)
+        elif cursor in ids:
+            self.move_cursor(row=ids.index(cursor))
+        else:
+            self.move_cursor(row=0)
+
+    def _fill(self, program: Program, members: list[ListedMember]) -> None:
         self.clear()
         for member in members:
             self.add_row(
@@ -96,15 +114,6 @@ class MemberTable(DataTable, inherit_bindings=False):
                 member.last_visit or "never",
                 key=member.member_id,
             )
-        if not members:
-            return
-        ids = [m.member_id for m in members]
-        if cursor == "last":
-            self.move_cursor(row=len(members) - 1)
-        elif cursor in ids:
-            self.move_cursor(row=ids.index(cursor))
-        else:
-            self.move_cursor(row=0)
 
     @property
     def current(self) -> str | None:
