@@ -196,3 +196,34 @@ async def test_report_tabs(app, recorder):
         await until(pilot, lambda: bool(office.query("#rules-text")), what="rules shown")
         rules = office.query_one("#rules-text")
         assert "more than 200.00 USD" in rules.source and "the 6th" in rules.source
+
+
+async def test_enrol_from_the_office_and_a_refused_one(app, demo_path, recorder, monkeypatch):
+    """F9 in the member list enrols (and opens the new member); a refusal is one notification."""
+    from pos_loyalty.ledger import LedgerError
+    from pos_loyalty.tui.dialogs.enrol import EnrolDialog
+    from pos_loyalty.tui.messages import LedgerFailed, MemberEnrolled
+
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        office = await open_office(pilot, recorder)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, EnrolDialog))
+        await pilot.press(*"Bo Diddley", "enter")
+        enrolled = await recorder.wait_for(pilot, MemberEnrolled)
+        await until(pilot, lambda: isinstance(app.screen, MemberScreen), what="the new member opened")
+        assert ledger.connect(demo_path).execute(
+            "SELECT name FROM members WHERE member_id = ?", [enrolled.member_id]
+        ).fetchone() == ("Bo Diddley",)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is office)
+
+        def refuse(*args, **kwargs):
+            raise LedgerError("the ledger is busy with another till")
+
+        monkeypatch.setattr(app.till, "enrol", refuse)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, EnrolDialog))
+        await pilot.press(*"Cy Twombly", "enter")
+        failed = await recorder.wait_for(pilot, LedgerFailed)
+        assert failed.action == "enrol" and "busy" in failed.reason
+        await until(pilot, lambda: any("busy" in str(n.message) for n in app._notifications), what="notified")

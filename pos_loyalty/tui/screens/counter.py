@@ -32,10 +32,9 @@ from ...ledger import (
 from ...ledger.browse import search_members, search_products
 from ...views import money
 from ..dialogs.confirm import ConfirmDialog
-from ..dialogs.enrol import EnrolDialog, NewMember
 from ..dialogs.prompt import PromptDialog
 from ..draft import Draft, line_owners
-from ..messages import CheckedOut, CheckoutFailed, LedgerFailed, MemberEnrolled, MembersFound, Priced, ProductsFound
+from ..messages import CheckedOut, CheckoutFailed, MemberEnrolled, MembersFound, Priced, ProductsFound
 from ..text import receipt_text, return_text
 from ..till import LEDGER_PROBLEMS
 from ..widgets.basket import BasketTable
@@ -417,29 +416,12 @@ class CounterScreen(TillScreen):
         if self.draft.member_id and typed == self.draft.member_id:
             typed = ""
 
-        def enrol(member: NewMember | None) -> None:
-            if member is not None:
-                self.enrol(member)
-
-        self.app.push_screen(EnrolDialog(typed), enrol)
-
-    @work(thread=True, exclusive=True, group="enrol")
-    def enrol(self, member: NewMember) -> None:
-        try:
-            member_id = self.till.enrol(member.member_id, member.name, member.email, member.phone)
-        except LEDGER_PROBLEMS as exc:
-            self.post_message(LedgerFailed("enrol", str(exc)))
-            return
-        self.post_message(MemberEnrolled(member_id, member.name))
+        self.ask_to_enrol(typed)
 
     @on(MemberEnrolled)
     def enrolled(self, message: MemberEnrolled) -> None:
         self.notify(f"{message.name or message.member_id} is a member now (id {message.member_id})", title="Enrolled")
         self.choose_member(message.member_id)
-
-    @on(LedgerFailed)
-    def ledger_failed(self, message: LedgerFailed) -> None:
-        self.notify(message.reason, title=f"Could not {message.action}", severity="error", timeout=8)
 
     def action_code(self) -> None:
         def apply(code: str | None) -> None:

@@ -23,10 +23,8 @@ from ...engine.money import format_number
 from ...ledger import load_member_facts
 from ...ledger.browse import SORT_LABELS, SORTS, MemberPage, member_page, tier_basis_order
 from ...views import money
-from ..dialogs.enrol import EnrolDialog, NewMember
-from ..messages import LedgerFailed, MemberEnrolled
+from ..messages import MemberEnrolled
 from ..text import rules_markdown
-from ..till import LEDGER_PROBLEMS
 from ..widgets.bar_chart import Bar, BarChart
 from ..widgets.member_panel import TIER_COLOURS
 from ..widgets.member_table import PAGE_SIZE, ListedMember, MemberTable
@@ -256,29 +254,12 @@ class BackOfficeScreen(TillScreen):
         self.app.push_screen(MemberScreen(member_id), back)
 
     def action_enrol(self) -> None:
-        def enrol(member: NewMember | None) -> None:
-            if member is not None:
-                self.enrol(member)
-
-        self.app.push_screen(EnrolDialog(self.search), enrol)
-
-    @work(thread=True, exclusive=True, group="enrol")
-    def enrol(self, member: NewMember) -> None:
-        try:
-            member_id = self.till.enrol(member.member_id, member.name, member.email, member.phone)
-        except LEDGER_PROBLEMS as exc:
-            self.post_message(LedgerFailed("enrol", str(exc)))
-            return
-        self.post_message(MemberEnrolled(member_id, member.name))
+        self.ask_to_enrol(self.search)
 
     @on(MemberEnrolled)
     def enrolled(self, message: MemberEnrolled) -> None:
         self.notify(f"{message.name or message.member_id} enrolled as {message.member_id}", title="Enrolled")
         self.show_member(message.member_id)
-
-    @on(LedgerFailed)
-    def failed(self, message: LedgerFailed) -> None:
-        self.notify(message.reason, title=f"Could not {message.action}", severity="error", timeout=8)
 
     # -- reports -------------------------------------------------------------------------------
 
