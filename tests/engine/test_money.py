@@ -47,6 +47,34 @@ class TestParseAmount:
         with pytest.raises(AmountError):
             parse_amount(text)
 
+    decimal_texts = st.builds(
+        lambda pad, sign, whole, dot, frac: f"{pad}{sign}{whole}{dot}{frac}{pad}",
+        st.sampled_from(["", " "]),
+        st.sampled_from(["", "+", "-"]),
+        st.text(alphabet="0123456789", min_size=1, max_size=6),
+        st.sampled_from(["", "."]),
+        st.text(alphabet="0123456789", max_size=4),
+    )
+
+    @given(decimal_texts, st.integers(min_value=0, max_value=3))
+    def test_decimal_text_is_read_as_decimal_reads_it(self, text: str, decimals: int):
+        """The fast path for plain digits and the general one agree with an independent reading."""
+        _, _, frac = text.strip().lstrip("+-").partition(".")
+        if len(frac) > decimals:
+            with pytest.raises(AmountError, match="decimals"):
+                parse_amount(text, decimals)
+        else:
+            assert parse_amount(text, decimals) == int(Decimal(text.strip().rstrip(".") or "0") * 10**decimals)
+
+    @given(st.text(alphabet="0123456789.+- \u00b2\u0663x", max_size=8), st.integers(min_value=0, max_value=3))
+    def test_other_text_is_an_amount_or_refused(self, text: str, decimals: int):
+        """Unicode digits, stray signs and dots: an exact amount or an AmountError, nothing else."""
+        try:
+            minor = parse_amount(text, decimals)
+        except AmountError:
+            return
+        assert minor == int(Decimal(text.strip().rstrip(".")) * 10**decimals)
+
     def test_refuses_a_float(self):
         with pytest.raises(AmountError):
             parse_amount(20.0)  # type: ignore[arg-type]
