@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlite_utils import Database
 
+from .connection import MMAP_BYTES
+
 SUMMARY_SQL = """
     SELECT m.member_id,
            coalesce((SELECT count(*) FROM sales s WHERE s.member_id = m.member_id AND s.kind = 'sale'), 0),
@@ -119,7 +121,8 @@ def verify(db: Database, on_step: Callable[[str, float], None] | None = None) ->
     5,000,000-line ledger they take about as long as each other, and SQLite works without
     Python's lock, so two cores halve the wait). The invariants and the cache comparison read
     one snapshot, so a till selling meanwhile cannot make them disagree with each other.
-    ``on_step(name, seconds)``, if given, hears how long each step took (the scale bench prints it).
+    ``on_step(name, seconds)``, if given, hears how long each step took (the scale bench prints it);
+    for the integrity check it is called from the checking thread.
     """
     timed = _timer(on_step)
     path = _file_of(db)
@@ -170,7 +173,7 @@ def _file_of(db: Database) -> str | None:
 def _integrity_of_file(path: str) -> list[str]:
     conn = sqlite3.connect(path)
     try:
-        conn.execute(f"PRAGMA mmap_size = {1024 * 1024 * 1024}")
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         return _integrity(conn)
     finally:
         conn.close()
