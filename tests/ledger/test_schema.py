@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pos_loyalty import ledger
+from pos_loyalty.ledger.browse import member_page
 from pos_loyalty.ledger.schema import MEMBER_HISTORY_COLUMNS, MEMBER_HISTORY_INDEX
 from pos_loyalty.ledger.verify import verify
 
@@ -49,3 +52,21 @@ def test_a_ledger_from_before_the_covering_index_and_the_last_visit_index_is_upg
     assert all(column in found[MEMBER_HISTORY_INDEX] for column in MEMBER_HISTORY_COLUMNS)
     assert reopened.execute("SELECT count(*), sum(total) FROM sale_lines").fetchone() == before
     assert verify(reopened) == []
+
+
+def test_a_ledger_from_before_the_name_index_gets_its_names_indexed(tmp_path):
+    path = tmp_path / "old.db"
+    db, program = new_ledger("coffee_shop", path)
+    ledger.add_member(db, program, "as", datetime(2026, 3, 1, 9), name="Anna Smith")
+    with ledger.write(db):
+        for trigger in ("member_names_insert", "member_names_update"):
+            db.execute(f"DROP TRIGGER {trigger}")
+        db.execute("DROP TABLE member_names")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm103_member_names'")
+    db.conn.close()
+
+    reopened = ledger.connect(path)
+    assert [row.member_id for row in member_page(reopened, program, search="smith").rows] == ["as"]
+    ledger.add_member(reopened, program, "bs", datetime(2026, 3, 1, 9), name="Bob Smithers")  # the triggers are back
+    assert [row.member_id for row in member_page(reopened, program, search="smith", sort="member_id",
+                                                 descending=False).rows] == ["as", "bs"]
