@@ -106,6 +106,8 @@ class CounterScreen(TillScreen):
     """Chosen when the basket opens, so a retried checkout cannot post twice."""
     busy: var[bool] = var(False, init=False)
     """A checkout is being written."""
+    _keys_decided_on: tuple | None = None
+    """What the footer's enabled keys were last drawn for (see ``_refresh_keys``)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
@@ -213,7 +215,18 @@ class CounterScreen(TillScreen):
         self.query_one(BasketTable).show(program, self.quote, owners)
         self.query_one("#totals", Static).update(totals_text(program, self.quote, draft.code, draft.redeem_points))
         self.query_one(MemberPanel).show(program, self.status, self.quote)
-        self.refresh_bindings()
+        self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        """Redraw the footer's keys only when what ``check_action`` decides on has changed.
+
+        The footer rebuilds all its keys on every refresh; doing that on each basket change was a
+        good part of the panel's redraw time.
+        """
+        decides = (self.draft.empty, self.busy, self.draft.member_id is None)
+        if decides != self._keys_decided_on:
+            self._keys_decided_on = decides
+            self.refresh_bindings()
 
     # -- member lookup ------------------------------------------------------------------------
 
