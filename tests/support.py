@@ -4,6 +4,7 @@ independent plain-SQL reading of a member that the engine's answers are compared
 from __future__ import annotations
 
 import csv
+import hashlib
 import sqlite3
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -93,6 +94,19 @@ def dump(db: Database) -> dict[str, list[tuple]]:
     operation wrote nothing."""
     tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     return {table: table_rows(db.conn, table) for table in tables}
+
+
+def ledger_digest(path: Path) -> str:
+    """A digest of every row of every table of a ledger file: equal digests, same ledger."""
+    conn = sqlite3.connect(path)
+    try:
+        digest = hashlib.sha256()
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+            for row in table_rows(conn, table):
+                digest.update(repr(row).encode())
+        return digest.hexdigest()
+    finally:
+        conn.close()
 
 
 def table_rows(conn, table: str) -> list[tuple]:

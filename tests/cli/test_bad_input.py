@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from typer.testing import CliRunner
 from pos_loyalty.cli import app
 from pos_loyalty.paths import FIXTURES, PROGRAMS
 
-from ..support import table_rows
+from ..support import ledger_digest
 
 runner = CliRunner()
 SALES_HEADER = "sale_id,ts,member_id,product_id,qty,unit_price,kind,original_sale_id,discount_code"
@@ -43,19 +42,6 @@ def shop(template, tmp_path) -> Path:
     source.close()
     target.close()
     return db
-
-
-def ledger_digest(db: Path) -> str:
-    """A digest of every row of every table: equal digests, same ledger."""
-    import sqlite3
-
-    conn = sqlite3.connect(db)
-    digest = hashlib.sha256()
-    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-        for row in table_rows(conn, table):
-            digest.update(repr(row).encode())
-    conn.close()
-    return digest.hexdigest()
 
 
 def sales_file(tmp_path: Path, *rows: str, header: str = SALES_HEADER) -> Path:

@@ -24,12 +24,10 @@ unchanged after a known one too.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
 import shutil
-import sqlite3
 import traceback
 from collections import Counter
 from pathlib import Path
@@ -46,7 +44,7 @@ from pos_loyalty.io.importers import LAYOUTS
 from pos_loyalty.io.online_retail import COLUMNS as RETAIL_COLUMNS
 from pos_loyalty.paths import FIXTURES, PROGRAMS
 
-from ..support import table_rows
+from ..support import ledger_digest as digest
 
 runner = CliRunner()
 SCALE = int(os.environ.get("POS_LOYALTY_FUZZ_SCALE", "1"))
@@ -126,16 +124,6 @@ def report_counts():
 def ENV(root: Path) -> dict[str, str]:
     return {"POS_LOYALTY_DB": str(root / "shop.db"), "XDG_DATA_HOME": str(root / "xdg"), "HOME": str(root),
             "POS_LOYALTY_PIN": None, "COLUMNS": "100"}
-
-
-def digest(db: Path) -> str:
-    conn = sqlite3.connect(db)
-    h = hashlib.sha256()
-    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-        for row in table_rows(conn, table):
-            h.update(repr(row).encode())
-    conn.close()
-    return h.hexdigest()
 
 
 # -- (a) importers --------------------------------------------------------------------------
