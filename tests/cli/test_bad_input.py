@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from pos_loyalty.cli import app
 from pos_loyalty.paths import FIXTURES, PROGRAMS
 
 from ..support import ledger_digest
 
-runner = CliRunner()
+from .helpers import coffee_shop, runner
+
 SALES_HEADER = "sale_id,ts,member_id,product_id,qty,unit_price,kind,original_sale_id,discount_code"
 
 
@@ -20,15 +20,7 @@ SALES_HEADER = "sale_id,ts,member_id,product_id,qty,unit_price,kind,original_sal
 def template(tmp_path_factory) -> Path:
     """A coffee-shop ledger with members, products, codes and the recipe's sales."""
     db = tmp_path_factory.mktemp("template") / "shop.db"
-    for args in (
-        ["init", "--program", str(PROGRAMS / "coffee_shop.toml")],
-        ["import", "members", str(FIXTURES / "coffee_shop" / "members.csv")],
-        ["import", "products", str(FIXTURES / "coffee_shop" / "products.csv")],
-        ["import", "sales", str(FIXTURES / "coffee_shop" / "sales.csv")],
-        ["import", "codes", str(FIXTURES / "discounting" / "codes.csv")],
-    ):
-        assert runner.invoke(app, ["--db", str(db), *args]).exit_code == 0
-    return db
+    return coffee_shop(db, extra=(("codes", FIXTURES / "discounting" / "codes.csv"),))
 
 
 @pytest.fixture

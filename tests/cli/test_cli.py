@@ -6,34 +6,23 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from pos_loyalty.cli import app
-from pos_loyalty.paths import FIXTURES, PROGRAMS
+from pos_loyalty.paths import FIXTURES
 
-runner = CliRunner()
+from .helpers import cli, coffee_shop, runner
+
 AT = "2026-03-03T10:00:00"
-
-
-def run(db: Path, *args: str, ok: bool = True):
-    result = runner.invoke(app, ["--db", str(db), *args])
-    if ok:
-        assert result.exit_code == 0, result.output + (result.stderr or "")
-    return result
 
 
 @pytest.fixture
 def shop(tmp_path) -> Path:
     """A coffee-shop ledger with the recipe's rows, built through the CLI."""
-    db = tmp_path / "shop.db"
-    run(db, "init", "--program", str(PROGRAMS / "coffee_shop.toml"))
-    for kind in ("members", "products", "sales"):
-        run(db, "import", kind, str(FIXTURES / "coffee_shop" / f"{kind}.csv"))
-    return db
+    return coffee_shop(tmp_path / "shop.db")
 
 
 def status_of(db: Path, member: str, as_of: str = AT) -> dict:
-    return json.loads(run(db, "status", member, "--as-of", as_of, "--json").stdout)
+    return json.loads(cli(db, "status", member, "--as-of", as_of, "--json").stdout)
 
 
 def test_status_json_has_the_contract_keys(shop):
@@ -48,22 +37,22 @@ def test_status_json_has_the_contract_keys(shop):
 
 
 def test_sell_applies_the_free_coffee_and_is_idempotent_by_id(shop):
-    first = json.loads(run(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "till-1", "--json").stdout)
+    first = json.loads(cli(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "till-1", "--json").stdout)
     assert set(first) >= {
         "sale_id", "member_id", "lines", "subtotal", "discount_total", "total",
         "points_earned", "points_redeemed", "status_after",
     }
     free = [line for line in first["lines"] if any(d["reason"] == "stamp" for d in line["discounts"])]
     assert len(free) == 1 and free[0]["total"] == "0.00" and free[0]["qty"] == 1
-    again = json.loads(run(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "till-1", "--json").stdout)
+    again = json.loads(cli(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "till-1", "--json").stdout)
     assert again["total"] == first["total"] and again["replayed"] is True
     assert status_of(shop, "yeva")["stamp_cards"][0]["count"] == 7
 
 
 def test_return_refunds_what_was_paid_and_gives_the_reward_back(shop):
-    sale = json.loads(run(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "s1", "--json").stdout)
+    sale = json.loads(cli(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "s1", "--json").stdout)
     paid = {line["total"] for line in sale["lines"]}
-    back = json.loads(run(shop, "return", "s1", "coffee:2", "--at", AT, "--json").stdout)
+    back = json.loads(cli(shop, "return", "s1", "coffee:2", "--at", AT, "--json").stdout)
     assert set(back) >= {"return_id", "sale_id", "lines", "refund_total", "status_after"}
     assert back["refund_total"] == sale["total"]
     assert {line["refund"] for line in back["lines"]} == paid
@@ -72,7 +61,7 @@ def test_return_refunds_what_was_paid_and_gives_the_reward_back(shop):
 
 def test_anonymous_sale_counts_for_nobody(shop):
     before = status_of(shop, "kris")
-    run(shop, "sell", "-", "coffee:3", "--at", AT)
+    cli(shop, "sell", "-", "coffee:3", "--at", AT)
     assert status_of(shop, "kris") == before
 
 
@@ -90,13 +79,13 @@ def test_anonymous_sale_counts_for_nobody(shop):
     ],
 )
 def test_user_mistakes_get_one_line_and_exit_1(shop, args, message):
-    before = run(shop, "export", "sales").stdout
-    result = run(shop, *args, ok=False)
+    before = cli(shop, "export", "sales").stdout
+    result = cli(shop, *args, ok=False)
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.output
-    assert run(shop, "export", "sales").stdout == before
+    assert cli(shop, "export", "sales").stdout == before
 
 
 def test_bad_import_names_file_row_and_field_and_writes_nothing(shop, tmp_path):
@@ -105,29 +94,29 @@ def test_bad_import_names_file_row_and_field_and_writes_nothing(shop, tmp_path):
     header = good.splitlines()[0]
     row = good.splitlines()[1]
     bad.write_text("\n".join([header, row, row.replace("cs-0030", "cs-0031").replace(",dog,", ",dog,1.999,", 1)]) + "\n")
-    exported = run(shop, "export", "sales").stdout
-    result = run(shop, "import", "sales", str(bad), ok=False)
+    exported = cli(shop, "export", "sales").stdout
+    result = cli(shop, "import", "sales", str(bad), ok=False)
     assert result.exit_code == 1
     assert str(bad) in result.stderr and "row 3" in result.stderr
-    assert run(shop, "export", "sales").stdout == exported
+    assert cli(shop, "export", "sales").stdout == exported
 
 
 def test_read_commands_do_not_create_a_ledger(tmp_path):
     missing = tmp_path / "none.db"
-    result = run(missing, "status", "kris", ok=False)
+    result = cli(missing, "status", "kris", ok=False)
     assert result.exit_code == 1 and "pos-loyalty init" in result.stderr
     assert not missing.exists()
 
 
 def test_export_status_jsonl_matches_status(shop):
-    lines = run(shop, "export", "status", "--format", "jsonl", "--as-of", AT).stdout.splitlines()
+    lines = cli(shop, "export", "status", "--format", "jsonl", "--as-of", AT).stdout.splitlines()
     exported = {row["member_id"]: row for row in map(json.loads, lines)}
     assert exported["yeva"] == status_of(shop, "yeva")
 
 
 def test_exports_leave_out_personal_data_unless_asked(shop):
-    plain = run(shop, "export", "members").stdout
-    full = run(shop, "export", "members", "--include-personal-data").stdout
+    plain = cli(shop, "export", "members").stdout
+    full = cli(shop, "export", "members", "--include-personal-data").stdout
     assert "@" not in plain and "@" in full
 
 

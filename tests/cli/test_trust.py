@@ -13,30 +13,17 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from pos_loyalty import ledger
-from pos_loyalty.cli import app
 from pos_loyalty.ledger.access import set_pin
-from pos_loyalty.paths import FIXTURES, PROGRAMS
+from pos_loyalty.paths import PROGRAMS
 
-runner = CliRunner()
-
-
-def cli(db: Path, *args: str, ok: bool = True, env: dict | None = None):
-    result = runner.invoke(app, ["--db", str(db), *args], env=env)
-    if ok:
-        assert result.exit_code == 0, result.output + (result.stderr or "")
-    return result
+from .helpers import cli, coffee_shop
 
 
 @pytest.fixture
 def shop(tmp_path) -> Path:
-    db = tmp_path / "shop.db"
-    cli(db, "init", "--program", str(PROGRAMS / "points.toml"))
-    for kind in ("members", "products", "sales"):
-        cli(db, "import", kind, str(FIXTURES / "coffee_shop" / f"{kind}.csv"))
-    return db
+    return coffee_shop(tmp_path / "shop.db", "points")
 
 
 def file_bytes(db: Path) -> bytes:
