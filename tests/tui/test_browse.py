@@ -10,8 +10,8 @@ from pos_loyalty import ledger
 from pos_loyalty.engine import Basket, BasketLine
 from pos_loyalty.ledger import browse
 from pos_loyalty.ledger.verify import rebuild_summary
-from pos_loyalty.paths import FIXTURES
-from pos_loyalty.io.importers import import_file
+
+from ..support import coffee_ledger
 
 AT = datetime(2026, 3, 3, 9, 0)
 
@@ -19,11 +19,7 @@ AT = datetime(2026, 3, 3, 9, 0)
 @pytest.fixture
 def shop():
     """The coffee-shop golden ledger (in memory) with the browse indexes."""
-    db = ledger.memory()
-    program = ledger.set_program(db, (FIXTURES / "programs" / "coffee_shop.toml").read_text(), "coffee_shop.toml")
-    for kind in ("members", "products", "sales"):
-        import_file(db, program, kind, FIXTURES / "coffee_shop" / f"{kind}.csv")
-    return db, program
+    return coffee_ledger(with_dog=False)
 
 
 def test_member_search_by_id_name_phone_and_email(shop):

@@ -18,16 +18,14 @@ from pos_loyalty.tui.screens.counter import split_quantity
 from pos_loyalty.tui.text import receipt_text, return_text, rules_markdown
 from pos_loyalty.tui.widgets.bar_chart import bar_text
 
+from ..support import coffee_ledger
+
 AT = datetime(2026, 3, 3, 9, 0)
 
 
 @pytest.fixture(scope="module")
 def shop():
-    db = ledger.memory()
-    program = ledger.set_program(db, (FIXTURES / "programs" / "coffee_shop.toml").read_text(), "coffee_shop.toml")
-    for kind in ("members", "products", "sales"):
-        import_file(db, program, kind, FIXTURES / "coffee_shop" / f"{kind}.csv")
-    return db, program
+    return coffee_ledger(with_dog=False)
 
 
 def test_draft_merges_and_changes_lines():
