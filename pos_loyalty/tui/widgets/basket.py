@@ -6,13 +6,18 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
 
 from ...engine import Program, Quote
 from ...views import money
+from .rows import Column, RowTable
 
-NUMBER_COLUMNS = (("Qty", "qty", 3), ("Price", "price", 7), ("Amount", "amount", 9))
-"""The fixed-width columns; the item column takes the rest of the width."""
+COLUMNS = (
+    Column("Item", "item", flex=True),
+    Column("Qty", "qty", 3, "right"),
+    Column("Price", "price", 7, "right"),
+    Column("Amount", "amount", 9, "right"),
+)
+"""The item column takes what the fixed-width number columns leave."""
 NARROW_ITEM = 20
 """Below this item width the Price column goes (the amount and quantity say it)."""
 
@@ -27,7 +32,7 @@ def discount_reason(reason: str, detail: str) -> str:
     return f"{reason} {detail}".strip()
 
 
-class BasketTable(DataTable, inherit_bindings=False):
+class BasketTable(RowTable):
     """Priced basket lines; posts :class:`ChangeLine` / :class:`EditLine` for the screen to apply.
 
     A row is one priced line: the item and its list amount, then one line per discount with its
@@ -37,10 +42,6 @@ class BasketTable(DataTable, inherit_bindings=False):
     """
 
     BINDINGS = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", show=False),
-        Binding("pagedown", "page_down", show=False),
         Binding("enter", "edit_line", "Qty", tooltip="Set the quantity of this line"),
         Binding("plus,equals_sign", "change_line(1)", "+1", key_display="+"),
         Binding("minus", "change_line(-1)", "-1", key_display="-"),
@@ -63,73 +64,45 @@ class BasketTable(DataTable, inherit_bindings=False):
             self.index = index
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(COLUMNS, id=id)
         self.owners: list[int] = []
         """For each row, the index of the basket line it shows."""
         self._shown: tuple[Program, Quote | None, list[int]] | None = None
-        self._item_width = 0
-
-    def on_mount(self) -> None:
-        self._columns(self._width_for_items())
-
-    def _number_columns(self, with_price: bool) -> tuple[tuple[str, str, int], ...]:
-        return tuple(c for c in NUMBER_COLUMNS if with_price or c[1] != "price")
-
-    def _width_for_items(self) -> int:
-        def room(columns) -> int:
-            fixed = sum(width + 2 * self.cell_padding for _, _, width in columns)
-            return self.scrollable_content_region.width - fixed - 2 * self.cell_padding - 1
-
-        wide = room(self._number_columns(True))
-        return max(10, wide if wide >= NARROW_ITEM else room(self._number_columns(False)))
 
     @property
     def with_price(self) -> bool:
-        return "price" in self.columns
-
-    def _columns(self, item_width: int) -> None:
-        self._item_width = item_width
-        self.clear(columns=True)
-        self.add_column("Item", key="item", width=item_width)
-        full = self.scrollable_content_region.width - item_width >= sum(w + 2 for _, _, w in NUMBER_COLUMNS) + 3
-        for label, key, width in self._number_columns(full):
-            self.add_column(Text(label, justify="right"), key=key, width=width)
+        return any(column.key == "price" for column in self.columns)
 
     def on_resize(self, event: events.Resize) -> None:
-        width = self._width_for_items()
-        if width != self._item_width:
-            self._columns(width)
+        fixed = sum(column.width + 2 for column in COLUMNS if column.width)
+        with_price = self.scrollable_content_region.width - fixed - 2 >= NARROW_ITEM
+        if with_price != self.with_price:
+            self.set_columns([c for c in COLUMNS if with_price or c.key != "price"])
             if self._shown is not None:
                 self.show(*self._shown)
 
     def show(self, program: Program, priced: Quote | None, owners: list[int]) -> None:
         """Redraw from a quote, keeping the cursor on the same basket line where possible."""
         self._shown = (program, priced, owners)
-        keep = self.owners[self.cursor_row] if self.owners and 0 <= self.cursor_row < len(self.owners) else None
-        self.clear()
+        keep = self._owner()
         self.owners = list(owners) if priced is not None else []
-        if priced is None:
-            return
-        width = self._item_width
-        for row, line in enumerate(priced.lines):
+        rows = []
+        for line in priced.lines if priced is not None else ():
             name = line.name + (" (free)" if line.free_units else "")
-            item = Text(name, style="green" if line.free_units else "", no_wrap=True, overflow="ellipsis")
-            amounts = Text(money(program, line.subtotal), justify="right")
+            item = Text(name, style="green" if line.free_units else "")
+            amounts = Text(money(program, line.subtotal))
             for d in line.discounts:
-                reason = discount_reason(d.reason, d.detail)
-                room = max(1, width - 2)
-                if len(reason) > room:
-                    reason = reason[: room - 1] + "…"
-                item.append(f"\n  {reason}", style="green")
+                item.append(f"\n  {discount_reason(d.reason, d.detail)}", style="green")
                 amounts.append(f"\n-{money(program, d.amount)}", style="green")
-            cells = [item, Text(str(line.qty), justify="right")]
+            cells = [item, Text(str(line.qty))]
             if self.with_price:
-                cells.append(Text(money(program, line.unit_price), justify="right"))
-            self.add_row(*cells, amounts, key=str(row), height=1 + len(line.discounts))
+                cells.append(Text(money(program, line.unit_price)))
+            rows.append((*cells, amounts))
         if keep is not None and keep in self.owners:
-            self.move_cursor(row=self.owners.index(keep))
-        elif self.row_count:
-            self.move_cursor(row=self.row_count - 1)
+            cursor = self.owners.index(keep)
+        else:
+            cursor = len(rows) - 1
+        self.set_rows(rows, cursor=max(0, cursor))
 
     def _owner(self) -> int | None:
         if not self.owners or not 0 <= self.cursor_row < len(self.owners):

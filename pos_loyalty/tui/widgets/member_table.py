@@ -1,6 +1,6 @@
 """The member list as a window onto SQL: one page of rows at a time, paged by the screen.
 
-A DataTable with 100,000 rows takes seconds to build; this one never holds more than a page.
+A table of 100,000 rows takes seconds to build; this one never holds more than a page.
 Moving past either end, PageUp/PageDown, Home and End post :class:`PageWanted`; the screen
 answers with :meth:`MemberTable.show_page`.
 """
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
 
 from ...engine import Program
 from ...views import money
+from .rows import Column, RowTable
 
 PAGE_SIZE = 40
 
@@ -34,7 +34,18 @@ class ListedMember:
     last_visit: str
 
 
-class MemberTable(DataTable, inherit_bindings=False):
+COLUMNS = (
+    Column("Member", "member_id"),
+    Column("Name", "name"),
+    Column("Tier", "tier"),
+    Column("Net spend", "spend", justify="right"),
+    Column("Points", "points", justify="right"),
+    Column("Visits", "visits", justify="right"),
+    Column("Last visit", "last"),
+)
+
+
+class MemberTable(RowTable, inherit_bindings=False):
     """One page of the member list; Enter opens the member."""
 
     BINDINGS = [
@@ -62,22 +73,10 @@ class MemberTable(DataTable, inherit_bindings=False):
             self.member_id = member_id
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(COLUMNS, id=id)
         self.first_row = 0
         self.total = 0
         self.members: list[ListedMember] = []
-
-    def on_mount(self) -> None:
-        for label, key in (
-            ("Member", "member_id"),
-            ("Name", "name"),
-            ("Tier", "tier"),
-            ("Net spend", "spend"),
-            ("Points", "points"),
-            ("Visits", "visits"),
-            ("Last visit", "last"),
-        ):
-            self.add_column(label, key=key)
 
     def show_page(self, program: Program, offset: int, total: int, members: list[ListedMember], cursor: str = "first") -> None:
         """Show one page; ``cursor`` is first, last or a member id to keep it on.
@@ -89,31 +88,17 @@ class MemberTable(DataTable, inherit_bindings=False):
         self.first_row = offset
         self.total = total
         self.members = list(members)
-        if not same:
-            self._fill(program, members)
-        if not members:
-            return
         ids = [m.member_id for m in members]
         if cursor == "last":
-            self.move_cursor(row=len(members) - 1)
+            row = len(members) - 1
         elif cursor in ids:
-            self.move_cursor(row=ids.index(cursor))
+            row = ids.index(cursor)
         else:
-            self.move_cursor(row=0)
-
-    def _fill(self, program: Program, members: list[ListedMember]) -> None:
-        self.clear()
-        for member in members:
-            self.add_row(
-                member.member_id,
-                Text(member.name or "(erased)", style="" if member.name else "dim italic"),
-                Text(member.tier or "-", style="bold" if member.active else "dim"),
-                Text(money(program, member.net_spend), justify="right"),
-                Text(str(member.points), justify="right"),
-                Text(str(member.visits), justify="right"),
-                member.last_visit or "never",
-                key=member.member_id,
-            )
+            row = 0
+        if same:
+            self.move_cursor(row)
+        else:
+            self.set_rows([_cells(program, member) for member in members], cursor=row)
 
     @property
     def current(self) -> str | None:
@@ -153,3 +138,15 @@ class MemberTable(DataTable, inherit_bindings=False):
     def action_last(self) -> None:
         last = max(0, self.total - PAGE_SIZE)
         self.post_message(self.PageWanted(last, "last"))
+
+
+def _cells(program: Program, member: ListedMember) -> tuple[Text | str, ...]:
+    return (
+        member.member_id,
+        Text(member.name or "(erased)", style="" if member.name else "dim italic"),
+        Text(member.tier or "-", style="bold" if member.active else "dim"),
+        money(program, member.net_spend),
+        str(member.points),
+        str(member.visits),
+        member.last_visit or "never",
+    )
