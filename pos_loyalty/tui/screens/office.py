@@ -239,7 +239,11 @@ class BackOfficeScreen(TillScreen):
             shown = f"{page.offset + 1:,}–{page.offset + len(page.rows):,} of {page.total:,}"
         else:
             shown = "no member matches" if page.search else "no members yet"
-        self.query_one("#list-info", Static).update(f"{shown} · by {sort} {arrow}")
+        info = self.query_one("#list-info", Static)
+        text = f"{shown} · by {sort} {arrow}"
+        # The line is as wide as its text: lay the screen out again only when that width changes
+        # (a layout redraws every widget on the screen, a third of a search keystroke's time).
+        info.update(text, layout=len(text) != len(str(info.content)))
 
     @on(MemberTable.Opened)
     def open_member(self, message: MemberTable.Opened) -> None:
