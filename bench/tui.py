@@ -9,8 +9,8 @@
 2. Runs the real app headless (``make_app`` + Textual's ``run_test``, 120×40, fixed clock) and
    times, wall clock, from the action to the moment the answer is on screen:
 
-   - launch: ``import pos_loyalty.tui.app`` + ``make_app`` + first paint of the counter with the
-     member panel drawn (in a fresh interpreter, so imports count);
+   - launch: from the start of a fresh interpreter (imports count) to the first key answered: a
+     key sent the moment the counter's first priced state is drawn, and the frame that echoes it;
    - member panel: a basket change (``draft`` set) → ``Priced`` handled and the basket and panel
      redrawn (median and worst of ``--repeat``), for a member with a long history;
    - member list open: F10 → the first page shown (no PIN);
@@ -19,7 +19,8 @@
    - counter type-ahead: a key in the member lookup → the matches shown.
 
 Budgets (issue 4): counter interactive within 1 s of launch; member panel within 50 ms of a basket
-change; member list open within 500 ms at 100,000 members; a search keystroke within 100 ms.
+change; member list open within 500 ms at 100,000 members; a search keystroke within 100 ms. The
+verdict takes the median of three launches, and the worst basket change and keystroke of the run.
 Seeds are fixed: the same arguments build the same ledger.
 """
 
@@ -154,29 +155,56 @@ def ensure_ledger(path: Path, members: int, sales: int, seed: int = 4) -> float:
 # -- measuring the app ------------------------------------------------------------------------------
 
 
-def launch_ms(path: Path) -> tuple[float, float]:
-    """(import ms, launch-to-counter-drawn ms) in a fresh interpreter."""
+def launch_ms(path: Path) -> tuple[float, float, float]:
+    """(imports, counter drawn, first key answered) in ms from the start of a fresh interpreter.
+
+    "Counter drawn" is the first frame written after the counter rendered its first priced state
+    (basket, totals and member panel). "First key answered": a key is sent the moment the counter
+    is drawn, as a terminal would send it, and the time is the first frame showing it echoed in
+    the member lookup: the counter is interactive then. No test-harness idle waits are counted.
+    """
     probe = f"""
 import asyncio, time
 t0 = time.perf_counter()
 from datetime import datetime
 from pathlib import Path
+from textual import events
+from textual.widgets import Input
 from pos_loyalty.tui.app import make_app
-from pos_loyalty.tui.messages import Priced
+from pos_loyalty.tui.screens.counter import CounterScreen
 t1 = time.perf_counter()
+frames, rendered = [], []
+render_sale = CounterScreen._render_sale
+def timed_render(self):
+    render_sale(self)
+    rendered.append(time.perf_counter())
+CounterScreen._render_sale = timed_render
 app = make_app(Path({str(path)!r}), clock=lambda: datetime(2026, 6, 1, 9, 0))
-seen = []
+display = app._display
+def displayed(screen, update):
+    display(screen, update)
+    frames.append(time.perf_counter())
+app._display = displayed
+async def frame_after(moment):
+    while not [f for f in frames if f >= moment]:
+        await asyncio.sleep(0.0005)
+    return [f for f in frames if f >= moment][0]
 async def main():
-    async with app.run_test(size=(120, 40), message_hook=lambda m: seen.append(m)) as pilot:
-        while not any(isinstance(m, Priced) for m in seen):
-            await asyncio.sleep(0.001)
-        await pilot.pause()
-        print((t1 - t0) * 1000, (time.perf_counter() - t0) * 1000)
+    async with app.run_test(size=(120, 40)):
+        while not rendered:
+            await asyncio.sleep(0.0005)
+        drawn = await frame_after(rendered[0])
+        app.post_message(events.Key("k", "k"))
+        lookup = app.screen.query_one("#member-lookup").query_one(Input)
+        while lookup.value != "k":
+            await asyncio.sleep(0.0005)
+        echoed = await frame_after(time.perf_counter())
+        print((t1 - t0) * 1000, (drawn - t0) * 1000, (echoed - t0) * 1000)
 asyncio.run(main())
 """
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT).stdout
-    first, second = out.split()[:2]
-    return float(first), float(second)
+    imports, drawn, answered = (float(v) for v in out.split()[:3])
+    return imports, drawn, answered
 
 
 class Stopwatch:
@@ -364,10 +392,10 @@ def main() -> None:
     args = parser.parse_args()
     path = args.db or ROOT / "bench" / "out" / f"tui_{args.members}_{args.sales}.db"
     build_s = ensure_ledger(path, args.members, args.sales)
-    launches = [launch_ms(path) for _ in range(3)]
-    imports, launch = sorted(launches, key=lambda pair: pair[1])[1]  # the median launch
-    figures = {"import_ms": round(imports, 1), "launch_ms": round(launch, 1),
-               "launch_all_ms": [round(pair[1]) for pair in launches]}
+    launches = sorted((launch_ms(path) for _ in range(3)), key=lambda run: run[2])
+    imports, drawn, answered = launches[1]  # the median launch
+    figures = {"import_ms": round(imports, 1), "launch_drawn_ms": round(drawn, 1), "launch_ms": round(answered, 1),
+               "launch_all_ms": [round(run[2]) for run in launches]}
     meta = json.loads(path.with_name(path.name + ".bench.json").read_text())
     if "index_s" in meta:
         figures["index_once_ms"] = round(meta["index_s"] * 1000)
@@ -375,7 +403,9 @@ def main() -> None:
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
     print(f"\nTUI on {path.name}: {args.members:,} members, {args.sales:,} sales (built in {build_s:.0f} s) — {machine}")
     rows = [
-        ("launch → counter drawn (incl. imports; median of 3)", f"{figures['launch_ms']:.0f} ms", BUDGETS_MS["launch"]),
+        ("launch → first key answered (median of 3: " + ", ".join(map(str, figures["launch_all_ms"])) + ")",
+         f"{figures['launch_ms']:.0f} ms", BUDGETS_MS["launch"]),
+        ("  counter drawn", f"{figures['launch_drawn_ms']:.0f} ms", None),
         ("  of which imports", f"{figures['import_ms']:.0f} ms", None),
         ("basket change → panel redrawn (median / p90 / max)", _triple(figures["panel_ms"]), BUDGETS_MS["panel"]),
         ("  of which quote in the worker (median / p90 / max)", _triple(figures["quote_in_worker_ms"]), None),
@@ -394,11 +424,11 @@ def main() -> None:
         f"{k} {v[0]:.0f} ({v[1]:.0f}) ms" for k, v in figures["sort_first_page_ms"].items()))
     verdict = {
         "launch": figures["launch_ms"] <= BUDGETS_MS["launch"],
-        "panel": figures["panel_ms"]["median"] <= BUDGETS_MS["panel"],
+        "panel": figures["panel_ms"]["max"] <= BUDGETS_MS["panel"],
         "list_open": figures["list_open_ms"] <= BUDGETS_MS["list_open"],
-        "search_key": figures["search_key_ms"]["median"] <= BUDGETS_MS["search_key"],
+        "search_key": max(figures["search_key_ms"]["max"], figures["counter_lookup_key_ms"]["max"]) <= BUDGETS_MS["search_key"],
     }
-    print("  within budget: " + ", ".join(f"{k} {'yes' if ok else 'NO'}" for k, ok in verdict.items()))
+    print("  within budget (the worst of the run for panel and keystrokes): " + ", ".join(f"{k} {'yes' if ok else 'NO'}" for k, ok in verdict.items()))
     if args.json:
         args.json.write_text(json.dumps({"figures": figures, "within_budget": verdict, "machine": machine}, indent=2))
 
