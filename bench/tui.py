@@ -14,7 +14,8 @@
    - member panel: a basket change (``draft`` set) → ``Priced`` handled and the basket and panel
      redrawn (median and worst of ``--repeat``), for a member with a long history;
    - member list open: F10 → the first page shown (no PIN);
-   - search keystroke: a key in the list's search box → that search's page shown;
+   - search keystroke: a key in the list's search box → that search's page shown (a surname, and a
+     member id whose first letter matches all 100,000 members);
    - paging deep: End (the last page of 100,000) and each sort order's first page;
    - counter type-ahead: a key in the member lookup → the matches shown.
 
@@ -327,10 +328,11 @@ async def measure_app(path: Path, repeat: int) -> dict:
         assert isinstance(office, BackOfficeScreen)
         await settle()
 
-        # Search keystrokes: a surname letter by letter, rubbed out, another.
+        # Search keystrokes: a surname letter by letter, rubbed out, another; then a member id, whose
+        # first letter matches every member (ids run m000001 …).
         search_ms, search_sql = [], []
         for key in ["s", "m", "i", "t", "h", "backspace", "backspace", "backspace", "backspace", "backspace",
-                    "z", "o", "e"]:
+                    "z", "o", "e", "backspace", "backspace", "backspace", "m", "0", "4", "2"]:
             mark = len(seen)
             started = time.perf_counter()
             await pilot.press(key)

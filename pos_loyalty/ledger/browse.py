@@ -386,7 +386,38 @@ def count_members(db: Database, search: str = "") -> int:
     if not search:
         return db.execute("SELECT count(*) FROM members").fetchone()[0]
     sql, params = _hits(search)
+    if _matches_at_least(db, params, SCAN_TO_COUNT_ABOVE):
+        # So many that reading every member once is cheaper than gathering the matches' ids.
+        words = name_words(search)
+        where = _search_filter(words is not None)
+        return db.execute(f"SELECT count(*) FROM members m WHERE {where}", {**params, "words": words}).fetchone()[0]
     return db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+
+
+SCAN_TO_COUNT_ABOVE = 20_000
+"""Past this many matches a search's count reads the members table instead of the matches' ids
+(``m``, matching all 100,000 members: 41 -> 17 ms)."""
+
+
+def _matches_at_least(db: Database, params: dict, count: int) -> bool:
+    """Whether the prefix matches at least ``count`` id, name, e-mail or phone entries (a cheap bound)."""
+    parts = " UNION ALL ".join(
+        f"SELECT 1 FROM members WHERE {column} LIKE :pat ESCAPE '\\'" for column in ("member_id", "name", "email", "phone")
+    )
+    return db.execute(f"SELECT count(*) FROM ({parts} LIMIT {int(count)})", params).fetchone()[0] >= count
+
+
+def _search_filter(with_words: bool) -> str:
+    """A WHERE condition on ``members m`` true for the members a search matches (see :func:`_hits`).
+
+    Unary + keeps SQLite from answering the LIKEs off their own indexes: the callers read the
+    members in an order of their own and test each.
+    """
+    condition = """(+m.member_id LIKE :pat ESCAPE '\\' OR +m.name LIKE :pat ESCAPE '\\'
+                    OR +m.email LIKE :pat ESCAPE '\\' OR +m.phone LIKE :pat ESCAPE '\\'"""
+    if with_words:
+        condition += f" OR m.rowid IN (SELECT rowid FROM {NAME_INDEX} WHERE {NAME_INDEX} MATCH :words)"
+    return condition + ")"
 
 
 def _hits(search: str) -> tuple[str, dict]:
@@ -438,6 +469,10 @@ def member_page(
         hits, params = _hits(search)
         params.update(limit=limit, offset=offset)
         total = count_members(db, search)
+        if total > WALK_ABOVE and offset < WALK_ABOVE:  # a broad search's first pages
+            rows = _walk_in_order(db, search, params, sort, key, direction, limit)
+            if rows is not None:
+                return MemberPage(tuple(rows), offset, total, sort, descending, search)
         rows = _rows(
             db.execute(
                 f"""
@@ -498,6 +533,44 @@ def member_page(
         else:
             start -= size
     return MemberPage(tuple(rows), offset, total, sort, descending, search)
+
+
+WALK_ABOVE = 2000
+"""A search matching more members than this reads its page by walking the sort order's index
+and keeping the matches, instead of sorting every match: ``m`` matched all 100,000 members'
+ids, and sorting them for one page took 170 ms; the walk finds the first page in 3 ms."""
+
+
+def _walk_in_order(db: Database, search: str, params: dict, sort: str, key: str, direction: str, limit: int):
+    """The page of a broad search read in index order, or None where that walk cannot give it.
+
+    For the summary sorts the walk covers members with cached totals (``member_summary``): in
+    descending order members without totals come last, in ascending order first, so ascending
+    walks only when every member has totals. When the walk runs out before the page is full,
+    the page may reach members without totals, and the caller's sorted matches give it instead.
+    """
+    words = name_words(search)
+    matches = _search_filter(words is not None)
+    if sort in ("name", "member_id"):
+        source = "members m LEFT JOIN member_summary s ON s.member_id = m.member_id"
+        order = f"{key} {direction}, m.member_id {direction}"
+    elif sort in ("tier", "spend", "points") and (direction == "DESC" or _all_have_totals(db)):
+        source = "member_summary s CROSS JOIN members m ON m.member_id = s.member_id"
+        order = f"{key} {direction}, s.member_id {direction}"
+    else:
+        return None
+    rows = _rows(
+        db.execute(
+            f"SELECT {_ROW_COLUMNS} FROM {source} WHERE {matches} ORDER BY {order} LIMIT :limit OFFSET :offset",
+            {**params, "words": words} if words else params,
+        )
+    )
+    return rows if len(rows) == limit else None
+
+
+def _all_have_totals(db: Database) -> bool:
+    """Whether every member has a ``member_summary`` row (its rows are a subset of the members)."""
+    return db.execute("SELECT (SELECT count(*) FROM members) = (SELECT count(*) FROM member_summary)").fetchone()[0]
 
 
 def tier_basis_order(program: Program) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -118,6 +118,47 @@ def test_member_page_counts_members_with_no_cached_totals(shop):
     assert len(tail.rows) == 2 and tail.rows[-1].member_id == "zed"
     rebuild_summary(db)
     assert browse.member_page(db, program, sort="spend").total == 5
+
+
+def test_a_broad_search_walks_the_sort_order_and_gives_the_same_pages(shop, monkeypatch):
+    """A broad search reads its page in index order and counts by reading the members: the same
+    rows and totals as sorting and counting every match."""
+    db, program = shop
+    for n in range(30):
+        ledger.add_member(db, program, f"m{n:02d}", AT, name=f"Mia Moss {n:02d}", join=n % 3 != 0)
+    for n in range(5):  # "moss" is their names' first word: a broad prefix, with more by a later word
+        ledger.add_member(db, program, f"x{n}", AT, name=f"Moss Ann {n}")
+    for n in range(0, 30, 2):
+        basket = Basket((BasketLine("coffee", 1 + n % 4), BasketLine("tea", n % 3 + 1)), member_id=f"m{n:02d}")
+        ledger.record_sale(db, program, basket, AT + timedelta(minutes=n), f"walk-{n}")
+    walked = []
+    walk = browse._walk_in_order
+
+    def spy(*args, **kwargs):
+        rows = walk(*args, **kwargs)
+        walked.append(rows is not None)
+        return rows
+
+    monkeypatch.setattr(browse, "_walk_in_order", spy)
+
+    def pages(broad: int) -> list:
+        monkeypatch.setattr(browse, "WALK_ABOVE", broad)
+        monkeypatch.setattr(browse, "SCAN_TO_COUNT_ABOVE", broad)
+        return [
+            (page.total, [r.member_id for r in page.rows])
+            for search in ("m", "mi", "moss", "m1", "+1-555", "e")
+            for sort in browse.SORTS
+            for descending in (True, False)
+            for offset in (0, 5, 14, 28)
+            for page in [browse.member_page(db, program, search=search, sort=sort, descending=descending,
+                                            offset=offset, limit=6)]
+        ]
+
+    for _ in ("with members who have no totals yet", "every member with totals"):
+        walked.clear()
+        assert pages(4) == pages(10**9)
+        assert sum(walked) >= 20  # the walk answered the broad first pages (deep pages sort the matches)
+        rebuild_summary(db)
 
 
 def test_free_member_id(shop):
