@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -22,7 +23,12 @@ class InputError(Exception):
             where.append(f"row {row}")
         if field:
             where.append(field)
+        self.message = message
         super().__init__(": ".join(where + [message]))
+
+    def __reduce__(self):
+        # Rebuilt from its parts when it crosses from the parsing process (see parallel.py).
+        return type(self), (self.path, self.message, self.row, self.field)
 
 
 def guess_format(path: Path, given: str | None) -> str:
@@ -48,14 +54,21 @@ def open_text(path: Path) -> io.TextIOBase:
         raise InputError(path, "is empty")
     if b"\x00" in head:
         raise InputError(path, "is not a text file (it holds binary data)")
-    encoding = "utf-8-sig"
-    try:
-        with path.open("r", encoding=encoding) as probe:
-            for _ in probe:
-                pass
-    except UnicodeDecodeError:
-        encoding = "latin-1"
+    encoding = "utf-8-sig" if _is_utf8(path) else "latin-1"
     return path.open("r", encoding=encoding, newline="")
+
+
+def _is_utf8(path: Path, chunk: int = 1 << 20) -> bool:
+    """Whether the whole file decodes as UTF-8: bytes decoded a megabyte at a time, not split into lines."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as raw:
+            while block := raw.read(chunk):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 Progress = Callable[[int, int], None]
