@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -21,7 +22,9 @@ from sqlite_utils import Database
 from ..engine import Program
 from ..engine.money import AmountError, decimal_parts, divide_half_up
 from ..ledger import write
-from ..ledger.imports import RowError, SaleLineRecord, Saver
+from ..ledger.imports import ImportedSale, RowError, Saver
+from ..ledger.timestamps import ts_text
+from .parallel import parsed
 from .readers import InputError, Progress, counted, csv_values, expected_lines, open_text
 
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
@@ -49,13 +52,13 @@ class RetailSummary:
 
 
 @lru_cache(maxsize=4096)
-def parse_when(text: str) -> datetime:
-    """``2010-12-01 08:26:00`` or the original's ``12/1/2010 8:26`` (an invoice's lines share one)."""
+def parse_when(text: str) -> str:
+    """``2010-12-01 08:26:00`` or the original's ``12/1/2010 8:26``, as the ledger's text (an invoice's lines share one)."""
     text = text.strip()
     try:
         if "/" in text:
-            return datetime.strptime(text, "%m/%d/%Y %H:%M")
-        return datetime.fromisoformat(text).replace(microsecond=0)
+            return ts_text(datetime.strptime(text, "%m/%d/%Y %H:%M"))
+        return ts_text(datetime.fromisoformat(text))
     except ValueError:
         raise RowError("InvoiceDate", f"{text!r} is not a date and time") from None
 
@@ -77,7 +80,7 @@ class _Line:
     row: int
     values: list[str]
     invoice: str
-    ts: datetime
+    ts: str
     member: str | None
     product: str
     description: str
@@ -147,6 +150,66 @@ def _parse(number: int, values: list[str], summary: RetailSummary) -> _Line | No
     )
 
 
+def invoice_events(path: Path, keep_cells: bool, progress: Progress | None = None) -> Iterator[tuple]:
+    """The file's rows, checked and gathered into invoices, as events for :func:`import_online_retail`.
+
+    Nothing here needs the ledger, so it may run in the parsing process (see parallel.py). In
+    file order it yields ``("refused", row, field, message, cells)`` for a row refused on its
+    own, ``("invoice", sale, rows, new_products, cells)`` for each invoice as it closes (``sale``
+    an :class:`ImportedSale` as a plain tuple; ``new_products`` the (product, description) pairs
+    of products no invoice before it named) and, last, ``("counted", rows, write-offs, bad-debt
+    lines, rounded lines)``. ``cells`` are each row's cells for a reject file, or None unless
+    ``keep_cells``.
+    """
+    tally = RetailSummary()
+    open_invoices: OrderedDict[str, list[_Line]] = OrderedDict()
+    closed: set[str] = set()
+    # One string per product: the pickled events refer to it instead of repeating it.
+    products: dict[str, str] = {}
+
+    def close() -> Iterator[tuple]:
+        invoice, lines = open_invoices.popitem(last=False)
+        closed.add(invoice)
+        head = lines[0]
+        cells = [line.values for line in lines] if keep_cells else None
+        if any(line.member != head.member for line in lines):
+            for line in lines:
+                yield ("refused", line.row, "CustomerID", f"invoice {invoice} names two customers",
+                       line.values if keep_cells else None)
+            return
+        new_products = []
+        for line in lines:
+            if line.product not in products:
+                products[line.product] = line.product
+                new_products.append((line.product, line.description))
+        sale = (invoice, head.ts, head.member, "return" if head.is_return else "sale", None, None,
+                [(products[line.product], line.qty, None, line.amount) for line in lines])
+        yield ("invoice", sale, [line.row for line in lines], new_products, cells)
+
+    for number, values in _rows(path, progress):
+        tally.rows += 1
+        try:
+            line = _parse(number, values, tally)
+        except RowError as exc:
+            yield ("refused", number, exc.field, str(exc), values if keep_cells else None)
+            continue
+        if line is None:
+            continue
+        lines = open_invoices.get(line.invoice)
+        if lines is None:
+            if line.invoice in closed:
+                message = f"invoice {line.invoice}'s lines are too far apart"
+                yield ("refused", number, "InvoiceNo", message, values if keep_cells else None)
+                continue
+            if len(open_invoices) >= OPEN_INVOICES:
+                yield from close()
+            lines = open_invoices[line.invoice] = []
+        lines.append(line)
+    while open_invoices:
+        yield from close()
+    yield ("counted", tally.rows, tally.skipped_write_offs, tally.skipped_bad_debt, tally.rounded_lines)
+
+
 def import_online_retail(
     db: Database,
     program: Program,
@@ -156,77 +219,56 @@ def import_online_retail(
     rejects=None,
     progress: Progress | None = None,
 ) -> RetailSummary:
-    """Import the file in one transaction (all or nothing unless ``skip_invalid``)."""
+    """Import the file in one transaction (all or nothing unless ``skip_invalid``).
+
+    The rows are read and checked by :func:`invoice_events`, in a second process for a big file;
+    each invoice is saved here as it comes.
+    """
     path = Path(path)
     summary = RetailSummary()
 
-    def refuse(line_no: int, values: dict, exc: RowError) -> None:
+    def refuse(row: int, values: list[str] | None, exc: RowError) -> None:
         if rejects is None:
-            raise InputError(path, str(exc), line_no, exc.field) from None
-        rejects.add(line_no, dict(zip(COLUMNS, values)), exc.field, str(exc))
+            raise InputError(path, str(exc), row, exc.field) from None
+        rejects.add(row, dict(zip(COLUMNS, values)), exc.field, str(exc))
         summary.rejected += 1
+
+    def save(sale: ImportedSale, rows: list[int], new_products: list[tuple[str, str]], cells: list | None) -> None:
+        try:
+            if sale.member_id is not None and saver.ensure_member(sale.member_id, sale.ts):
+                summary.members_added += 1
+            for product_id, description in new_products:
+                if saver.ensure_product(product_id, description):
+                    summary.products_added += 1
+            before = saver.counts.unchanged
+            saver.sale(sale)
+        except RowError as exc:
+            for index, row in enumerate(rows):
+                refuse(row, cells[index] if cells else None, exc)
+            return
+        unchanged = saver.counts.unchanged - before
+        summary.unchanged_lines += unchanged
+        if not unchanged:
+            summary.invoices += 1
+            if sale.kind == "return":
+                summary.return_lines += len(rows)
+            else:
+                summary.sale_lines += len(rows)
+            if sale.member_id is None:
+                summary.anonymous_lines += len(rows)
 
     with write(db):
         saver = Saver(db, program, expected_lines(path))
-        open_invoices: OrderedDict[str, list[_Line]] = OrderedDict()
-        closed: set[str] = set()
-
-        def close(invoice: str) -> None:
-            lines = open_invoices.pop(invoice)
-            closed.add(invoice)
-            head = lines[0]
-            records = [
-                SaleLineRecord(
-                    sale_id=head.invoice, ts=head.ts, member_id=head.member, product_id=line.product,
-                    qty=line.qty, unit_price=None, line_amount=line.amount,
-                    kind="return" if head.is_return else "sale", original_sale_id=None, discount_code=None,
-                )
-                for line in lines
-            ]
-            try:
-                if head.member is not None and saver.ensure_member(head.member, head.ts):
-                    summary.members_added += 1
-                for line in lines:
-                    if line.member != head.member:
-                        raise RowError("CustomerID", f"invoice {head.invoice} names two customers")
-                    if saver.ensure_product(line.product, line.description):
-                        summary.products_added += 1
-                before = saver.counts.unchanged
-                saver.sale(records)
-            except RowError as exc:
-                for line in lines:
-                    refuse(line.row, line.values, exc)
-                return
-            unchanged = saver.counts.unchanged - before
-            summary.unchanged_lines += unchanged
-            if not unchanged:
-                summary.invoices += 1
-                if head.is_return:
-                    summary.return_lines += len(lines)
+        with parsed(path, invoice_events, path, rejects is not None, progress=progress) as events:
+            for event in events:
+                tag = event[0]
+                if tag == "invoice":
+                    save(ImportedSale._make(event[1]), *event[2:])
+                elif tag == "refused":
+                    _, row, field, message, cells = event
+                    refuse(row, cells, RowError(field, message))
                 else:
-                    summary.sale_lines += len(lines)
-                if head.member is None:
-                    summary.anonymous_lines += len(lines)
-
-        for number, values in _rows(path, progress):
-            summary.rows += 1
-            try:
-                line = _parse(number, values, summary)
-            except RowError as exc:
-                refuse(number, values, exc)
-                continue
-            if line is None:
-                continue
-            if line.invoice in closed:
-                refuse(number, values, RowError("InvoiceNo", f"invoice {line.invoice}'s lines are too far apart"))
-                continue
-            if line.invoice not in open_invoices:
-                if len(open_invoices) >= OPEN_INVOICES:
-                    close(next(iter(open_invoices)))
-                open_invoices[line.invoice] = []
-            open_invoices[line.invoice].append(line)
-        while open_invoices:
-            close(next(iter(open_invoices)))
+                    _, summary.rows, summary.skipped_write_offs, summary.skipped_bad_debt, summary.rounded_lines = event
         if summary.rows == 0:
             raise InputError(path, "has no rows to import")
         saver.finish()

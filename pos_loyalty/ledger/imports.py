@@ -17,7 +17,7 @@ from ..engine.money import format_number, parse_number, percent_of, share
 from ..engine.points import expiry_for
 from .reads import load_sale
 from .schema import DEFERRABLE_INDEXES
-from .timestamps import ts_text
+from .timestamps import stored_ts, ts_text
 
 EPOCH = datetime(1970, 1, 1)
 """The start of a catalogue price given without ``valid_from``."""
@@ -63,22 +63,21 @@ class CodeRecord:
     percent: Fraction
 
 
-class SaleLineRecord(NamedTuple):
-    """One line of an imported sale or return; a sale is its consecutive lines with one id.
+class ImportedSale(NamedTuple):
+    """One imported sale or return: what its lines share, once, and the lines themselves.
 
-    A named tuple: an import builds one per row, and tuples are built several times faster.
+    ``ts`` is already the ledger's text (:func:`~.timestamps.ts_text`): files are parsed apart
+    from the ledger, often in another process, and text is what the ledger stores and compares.
+    Each item is ``(product_id, qty, unit_price, line_amount)``; a price left out is None.
     """
 
     sale_id: str
-    ts: datetime
+    ts: str
     member_id: str | None
-    product_id: str
-    qty: int
-    unit_price: int | None
-    line_amount: int | None
     kind: str
     original_sale_id: str | None
     discount_code: str | None
+    items: list[tuple[str, int, int | None, int | None]]
 
 
 @dataclass
@@ -100,6 +99,7 @@ LINE_COLUMNS = (
     "list_amount", "free_units", "total", "original_line_no",
 )
 DISCOUNT_COLUMNS = ("sale_id", "line_no", "seq", "reason", "amount", "detail")
+LISTED, PAID = LINE_COLUMNS.index("list_amount"), LINE_COLUMNS.index("total")
 
 
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -144,7 +144,7 @@ class Saver:
         self._redemptions: list[tuple] = []
         self._pending_ids: set[str] = set()
         self._recorded_ids: set[str] | None = None
-        self._joins: dict[str, datetime] = {}
+        self._joins: dict[str, str] = {}
         self._pending_codes: dict[str, str] = {}
 
     # -- members ------------------------------------------------------------------------
@@ -262,8 +262,8 @@ class Saver:
         self._known_products().add(product_id)
         return True
 
-    def ensure_member(self, member_id: str, seen_at: datetime) -> bool:
-        """Add a member who joins at the first instant they are seen in this import; True when added.
+    def ensure_member(self, member_id: str, seen_at: str) -> bool:
+        """Add a member who joins at the first instant (ledger text) they are seen in this import; True when added.
 
         The join is written at :meth:`finish`, at the earliest instant seen, so a file that is not
         in time order still dates the join at the member's first purchase.
@@ -274,20 +274,20 @@ class Saver:
             return False
         if member_id in self._known_members():
             return False
-        at = ts_text(seen_at)
-        self.db.conn.execute("INSERT INTO members (member_id, name, created_at) VALUES (?, '', ?)", (member_id, at))
+        self.db.conn.execute("INSERT INTO members (member_id, name, created_at) VALUES (?, '', ?)", (member_id, seen_at))
         self._known_members().add(member_id)
         self._joins[member_id] = seen_at
         return True
 
-    def _price_at(self, product_id: str, at: datetime) -> int | None:
+    def _price_at(self, product_id: str, at: str) -> int | None:
+        """The catalogue price of ``product_id`` at ``at`` (ledger text), or None before its first price."""
         prices = self._prices.get(product_id)
         if prices is None:
             prices = self._prices[product_id] = self.db.execute(
                 "SELECT valid_from, price FROM prices WHERE product_id = ? ORDER BY valid_from", [product_id]
             ).fetchall()
         # (instant, any price): bisect past every price that starts at or before ``at``.
-        index = bisect_right(prices, (ts_text(at), sys.maxsize)) - 1
+        index = bisect_right(prices, (at, sys.maxsize)) - 1
         return prices[index][1] if index >= 0 else None
 
     def code(self, rec: CodeRecord) -> None:
@@ -304,51 +304,39 @@ class Saver:
 
     # -- sales --------------------------------------------------------------------------
 
-    def sale(self, lines: list[SaleLineRecord]) -> None:
-        """Save one imported sale or return (all its lines); the same sale again changes nothing.
+    def sale(self, sale: ImportedSale) -> None:
+        """Save one imported sale or return; the same sale again changes nothing.
 
         Everything is checked before anything is buffered, so a refused sale leaves no trace.
         """
-        head = lines[0]
-        shared = (head.ts, head.member_id, head.kind, head.original_sale_id, head.discount_code)
-        for line in lines[1:]:
-            if (line.ts, line.member_id, line.kind, line.original_sale_id, line.discount_code) != shared:
-                for field in ("ts", "member_id", "kind", "original_sale_id", "discount_code"):
-                    if getattr(line, field) != getattr(head, field):
-                        raise RowError(field, f"sale {head.sale_id}: {field} differs between its lines")
-        if head.member_id is not None and head.member_id not in self._known_members():
-            raise RowError("member_id", f"unknown member {head.member_id!r}")
-        if head.sale_id in self._pending_ids or self._recorded(head.sale_id):
+        sale_id, ts, member_id, kind, original_sale_id, _, items = sale
+        if member_id is not None and member_id not in self._known_members():
+            raise RowError("member_id", f"unknown member {member_id!r}")
+        if sale_id in self._pending_ids or self._recorded(sale_id):
             self.flush()
-            self._same_sale(load_sale(self.db, head.sale_id), head, lines)
-            self.counts.unchanged += len(lines)
+            self._same_sale(load_sale(self.db, sale_id), sale)
+            self.counts.unchanged += len(items)
             return
-        priced = [self._price(line) for line in lines]
-        if head.kind == "sale":
-            rows, discounts, code = self._sale_lines(head, priced)
+        priced = self._priced(sale)
+        if kind == "sale":
+            lines, discounts, code = self._sale_lines(sale, priced)
         else:
-            rows, discounts, code = self._return_lines(head, priced)
-        ts = ts_text(head.ts)
-        subtotal = sum(r[2] for r in rows)
-        total = sum(r[3] for r in rows)
+            lines, discounts, code = self._return_lines(sale, priced)
+        subtotal = sum(line[LISTED] for line in lines)
+        total = sum(line[PAID] for line in lines)
         self._sales.append(
-            (head.sale_id, ts, head.member_id, head.kind, head.original_sale_id, code,
-             subtotal, subtotal - total, total, "import")
+            (sale_id, ts, member_id, kind, original_sale_id, code, subtotal, subtotal - total, total, "import")
         )
-        for line_no, (product_id, qty, listed, paid, unit, original_line, free) in enumerate(rows, start=1):
-            self._lines.append(
-                (head.sale_id, line_no, head.member_id, ts, head.kind, product_id, qty, unit, listed, free, paid,
-                 original_line)
-            )
+        self._lines += lines
         for line_no, amount, detail in discounts:
-            self._discounts.append((head.sale_id, line_no, 1, "code", amount, detail))
+            self._discounts.append((sale_id, line_no, 1, "code", amount, detail))
         if code is not None:
-            self._redemptions.append((code, head.sale_id, ts))
-            self._pending_codes[code] = head.sale_id
-        self._pending_ids.add(head.sale_id)
-        if head.member_id is not None:
-            self.touched_members.add(head.member_id)
-        self.counts.written += len(lines)
+            self._redemptions.append((code, sale_id, ts))
+            self._pending_codes[code] = sale_id
+        self._pending_ids.add(sale_id)
+        if member_id is not None:
+            self.touched_members.add(member_id)
+        self.counts.written += len(items)
         if len(self._sales) >= self.BATCH:
             self.flush()
 
@@ -405,10 +393,8 @@ class Saver:
             self.db.execute(sql)
         self._deferred = {}
         for member_id, joined_at in self._joins.items():
-            self.db.conn.execute(
-                "UPDATE members SET created_at = ? WHERE member_id = ?", (ts_text(joined_at), member_id)
-            )
-            self._join(member_id, joined_at, first=True)
+            self.db.conn.execute("UPDATE members SET created_at = ? WHERE member_id = ?", (joined_at, member_id))
+            self._join(member_id, stored_ts(joined_at), first=True)
         self._joins.clear()
         from .verify import rebuild_summary
 
@@ -420,73 +406,96 @@ class Saver:
         return self.counts
 
     @staticmethod
-    def _same_sale(existing, head: SaleLineRecord, lines: list[SaleLineRecord]) -> None:
+    def _same_sale(existing, sale: ImportedSale) -> None:
         """A re-imported sale must be the one recorded: same kind, member, time and units."""
         recorded, given = Counter(), Counter()
         for sold in existing.lines:
             recorded[sold.product_id] += sold.qty
-        for line in lines:
-            given[line.product_id] += line.qty
-        if (existing.kind, existing.member_id, existing.ts, recorded) != (head.kind, head.member_id, head.ts, given):
-            raise RowError("sale_id", f"sale {head.sale_id} already exists with other contents")
+        for product_id, qty, _, _ in sale.items:
+            given[product_id] += qty
+        if (existing.kind, existing.member_id, ts_text(existing.ts), recorded) != (
+            sale.kind, sale.member_id, sale.ts, given
+        ):
+            raise RowError("sale_id", f"sale {sale.sale_id} already exists with other contents")
 
-    def _price(self, line: SaleLineRecord) -> tuple[SaleLineRecord, int | None, int | None]:
-        """(line, unit price, amount): the amount given, or unit price x qty, or the catalogue's."""
-        if line.product_id not in self._known_products():
-            raise RowError("product_id", f"unknown product {line.product_id!r}")
-        if line.line_amount is not None:
-            return line, share(line.line_amount, 1, line.qty), line.line_amount
-        if line.unit_price is not None:
-            return line, line.unit_price, line.unit_price * line.qty
-        if line.kind == "return" and line.original_sale_id is not None:
-            return line, None, None  # refunded at what was paid, below
-        price = self._price_at(line.product_id, line.ts)
-        if price is None:
-            raise RowError("unit_price", f"{line.product_id} has no catalogue price at {ts_text(line.ts)}")
-        return line, price, price * line.qty
+    def _priced(self, sale: ImportedSale) -> list[tuple[str, int, int | None, int | None]]:
+        """Each item as (product, qty, unit price, amount): the amount given, or unit price x qty, or the catalogue's."""
+        known = self._known_products()
+        refunded_as_paid = sale.kind == "return" and sale.original_sale_id is not None
+        priced = []
+        for product_id, qty, unit_price, line_amount in sale.items:
+            if product_id not in known:
+                raise RowError("product_id", f"unknown product {product_id!r}")
+            if line_amount is not None:
+                priced.append((product_id, qty, share(line_amount, 1, qty), line_amount))
+            elif unit_price is not None:
+                priced.append((product_id, qty, unit_price, unit_price * qty))
+            elif refunded_as_paid:
+                priced.append((product_id, qty, None, None))  # refunded at what was paid, below
+            else:
+                price = self._price_at(product_id, sale.ts)
+                if price is None:
+                    raise RowError("unit_price", f"{product_id} has no catalogue price at {sale.ts}")
+                priced.append((product_id, qty, price, price * qty))
+        return priced
 
-    def _sale_lines(self, head: SaleLineRecord, priced):
-        code = None
-        percent = None
-        if head.discount_code is not None:
-            code = head.discount_code
-            row = self.db.execute("SELECT percent FROM codes WHERE code = ?", [code]).fetchone()
-            if row is None:
-                raise RowError("discount_code", f"unknown discount code {code!r}")
-            used = self._pending_codes.get(code) or (
-                self.db.execute("SELECT sale_id FROM code_redemptions WHERE code = ?", [code]).fetchone() or [None]
-            )[0]
-            if used is not None and used != head.sale_id:
-                raise RowError("discount_code", f"discount code {code} was already used by sale {used}")
-            percent = parse_number(row[0])
-        rows, discounts = [], []
-        for line_no, (line, unit, amount) in enumerate(priced, start=1):
-            cut = percent_of(amount, percent) if percent is not None else 0
+    @staticmethod
+    def _line(sale: ImportedSale, line_no: int, product_id: str, qty: int, unit: int, listed: int, paid: int,
+              original_line: int | None = None, free: int = 0) -> tuple:
+        """A row of ``sale_lines`` (:data:`LINE_COLUMNS`)."""
+        return (sale.sale_id, line_no, sale.member_id, sale.ts, sale.kind, product_id, qty, unit, listed, free, paid,
+                original_line)
+
+    @staticmethod
+    def _as_priced(sale: ImportedSale, priced) -> list[tuple]:
+        """Rows of ``sale_lines`` paid at their amounts: :meth:`_line` inlined (most lines come this way)."""
+        sale_id, ts, member_id, kind = sale.sale_id, sale.ts, sale.member_id, sale.kind
+        return [(sale_id, line_no, member_id, ts, kind, product_id, qty, unit, amount, 0, amount, None)
+                for line_no, (product_id, qty, unit, amount) in enumerate(priced, start=1)]
+
+    def _sale_lines(self, sale: ImportedSale, priced):
+        """(rows of ``sale_lines``, discounts, code redeemed) of a sale."""
+        code = sale.discount_code
+        if code is None:
+            return self._as_priced(sale, priced), [], None
+        row = self.db.execute("SELECT percent FROM codes WHERE code = ?", [code]).fetchone()
+        if row is None:
+            raise RowError("discount_code", f"unknown discount code {code!r}")
+        used = self._pending_codes.get(code) or (
+            self.db.execute("SELECT sale_id FROM code_redemptions WHERE code = ?", [code]).fetchone() or [None]
+        )[0]
+        if used is not None and used != sale.sale_id:
+            raise RowError("discount_code", f"discount code {code} was already used by sale {used}")
+        percent = parse_number(row[0])
+        lines, discounts = [], []
+        for line_no, (product_id, qty, unit, amount) in enumerate(priced, start=1):
+            cut = percent_of(amount, percent)
             if cut:
                 discounts.append((line_no, cut, f"{code} {format_number(percent)}%"))
-            rows.append((line.product_id, line.qty, amount, amount - cut, unit, None, 0))
-        return rows, discounts, code
+            lines.append(self._line(sale, line_no, product_id, qty, unit, amount, amount - cut))
+        return lines, discounts, code
 
-    def _return_lines(self, head: SaleLineRecord, priced):
-        if head.discount_code is not None:
+    def _return_lines(self, sale: ImportedSale, priced):
+        """(rows of ``sale_lines``, no discounts, no code) of a return: refunds never above what was paid."""
+        if sale.discount_code is not None:
             raise RowError("discount_code", "a return does not redeem a discount code")
-        if head.original_sale_id is None:
-            return [(line.product_id, line.qty, amount, amount, unit, None, 0) for line, unit, amount in priced], [], None
-        if head.original_sale_id in self._pending_ids:
+        if sale.original_sale_id is None:
+            return self._as_priced(sale, priced), [], None
+        if sale.original_sale_id in self._pending_ids:
             self.flush()
-        original = load_sale(self.db, head.original_sale_id)
+        original = load_sale(self.db, sale.original_sale_id)
         if original is None or original.kind != "sale":
-            raise RowError("original_sale_id", f"unknown sale {head.original_sale_id!r}")
-        if original.member_id != head.member_id:
+            raise RowError("original_sale_id", f"unknown sale {sale.original_sale_id!r}")
+        if original.member_id != sale.member_id:
             raise RowError("member_id", f"sale {original.sale_id} belongs to {original.member_id or 'no member'}")
-        if head.ts < original.ts:
+        if sale.ts < ts_text(original.ts):  # the ledger's text sorts as time does
             raise RowError("ts", f"a return cannot be dated before its sale ({ts_text(original.ts)})")
         left = {sold.line_no: sold.returnable for sold in original.lines}
         rows = []
-        for line, _unit, amount in priced:
-            need = line.qty
+        for product_id, qty, _unit, amount in priced:
+            need = qty
             for sold in original.lines:
-                if sold.product_id != line.product_id or need == 0:
+                if sold.product_id != product_id or need == 0:
                     continue
                 take = min(need, left[sold.line_no])
                 if not take:
@@ -495,12 +504,12 @@ class Saver:
                 left[sold.line_no] -= take
                 need -= take
                 paid = share(sold.total, before + take, sold.qty) - share(sold.total, before, sold.qty)
-                refund = amount if amount is not None and take == line.qty else paid
+                refund = amount if amount is not None and take == qty else paid
                 if refund > paid:
                     raise RowError("unit_price", f"refunds {refund} minor units, more than the {paid} paid for them")
                 listed = share(sold.list_amount, before + take, sold.qty) - share(sold.list_amount, before, sold.qty)
-                rows.append((line.product_id, take, listed, refund, sold.unit_price, sold.line_no,
-                             take if sold.free_units else 0))
+                rows.append(self._line(sale, len(rows) + 1, product_id, take, sold.unit_price, listed, refund,
+                                       sold.line_no, take if sold.free_units else 0))
             if need:
-                raise RowError("qty", f"cannot return {line.qty} x {line.product_id}: more than sale {original.sale_id} has left")
+                raise RowError("qty", f"cannot return {qty} x {product_id}: more than sale {original.sale_id} has left")
         return rows, [], None
