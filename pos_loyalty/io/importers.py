@@ -165,11 +165,11 @@ def code_record(f: Fields) -> CodeRecord:
     return CodeRecord(f.text("code", True).upper(), percent)
 
 
-SaleLine = tuple
-"""One sales-file row: ``(sale_id, ts, member_id, kind, original_sale_id, discount_code,
-product_id, qty, unit_price, line_amount)`` -- the sale's fields, then the line's item."""
+SaleLine = tuple[tuple, tuple]
+"""One sales-file row as ``((sale_id, ts, member_id, kind, original_sale_id, discount_code),
+(product_id, qty, unit_price, line_amount))``: what it says of its sale, and its item."""
 SHARED_FIELDS = ("ts", "member_id", "kind", "original_sale_id", "discount_code")
-"""What every line of one sale must agree on (positions 1-5 of a :data:`SaleLine`)."""
+"""What every line of one sale must agree on (after the sale id, in a :data:`SaleLine`'s head)."""
 
 
 def sale_line(row: dict, decimals: int) -> SaleLine:
@@ -206,8 +206,7 @@ def sale_line(row: dict, decimals: int) -> SaleLine:
     product_id = get("product_id")
     if product_id is None:
         raise RowError("product_id", "is empty")
-    return (sale_id, ts, member_id, kind, original, code.upper() if code else None,
-            product_id, qty, unit_price, line_amount)
+    return (sale_id, ts, member_id, kind, original, code.upper() if code else None), (product_id, qty, unit_price, line_amount)
 
 
 def moment_text(key: str, value: str) -> str:
@@ -239,24 +238,20 @@ def sale_events(
     read = 0
     pending: list[tuple[int, dict, SaleLine]] = []
     done: set[str] = set()
-    # One string per product: the pickled events refer to it instead of repeating it.
-    products: dict[str, str] = {}
 
     def close() -> Iterator[tuple]:
-        head = pending[0][2]
+        head = pending[0][2][0]
         done.add(head[0])
-        cells = [row for _, row, _ in pending] if keep_cells else None
-        shared = head[1:6]
-        for _, _, line in pending:
-            if line[1:6] != shared:
-                field = next(name for name, a, b in zip(SHARED_FIELDS, line[1:6], shared) if a != b)
+        for _, _, (other, _) in pending:
+            if other != head:
+                field = next(name for name, a, b in zip(SHARED_FIELDS, other[1:], head[1:]) if a != b)
                 message = f"sale {head[0]}: {field} differs between its lines"
                 for number, row, _ in pending:
                     yield ("refused", number, field, message, row if keep_cells else None)
                 break
         else:
-            items = [(products.setdefault(line[6], line[6]), *line[7:]) for _, _, line in pending]
-            sale = (*head[:6], items)
+            sale = (*head, [item for _, _, (_, item) in pending])
+            cells = [row for _, row, _ in pending] if keep_cells else None
             yield ("sale", sale, [number for number, _, _ in pending], cells)
         pending.clear()
 
@@ -267,10 +262,11 @@ def sale_events(
         except RowError as exc:
             yield ("refused", number, exc.field, str(exc), row if keep_cells else None)
             continue
-        if pending and line[0] != pending[0][2][0]:
+        sale_id = line[0][0]
+        if pending and sale_id != pending[0][2][0][0]:
             yield from close()
-        if not pending and line[0] in done:
-            message = f"the lines of sale {line[0]} must be next to each other"
+        if not pending and sale_id in done:
+            message = f"the lines of sale {sale_id} must be next to each other"
             yield ("refused", number, "sale_id", message, row if keep_cells else None)
             continue
         pending.append((number, row, line))
