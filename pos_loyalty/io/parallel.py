@@ -51,8 +51,8 @@ def parsed(path: Path, parser: Parser, *args, progress: Progress | None = None) 
     A file-level problem the parser raises (:class:`InputError`) reaches the caller in order,
     after the events before it. Leaving the ``with`` block early stops the child.
     """
-    with _rare_collections():
-        yield from _parsed(path, parser, args, progress)
+    with _rare_collections(), _events(path, parser, args, progress) as events:
+        yield events
 
 
 @contextmanager
@@ -71,7 +71,8 @@ def _rare_collections(young: int = 50_000):
         gc.set_threshold(*before)
 
 
-def _parsed(path: Path, parser: Parser, args: tuple, progress: Progress | None) -> Iterator[Iterator[tuple]]:
+@contextmanager
+def _events(path: Path, parser: Parser, args: tuple, progress: Progress | None) -> Iterator[Iterator[tuple]]:
     try:
         big = path.is_file() and path.stat().st_size >= CHILD_MIN_BYTES
     except OSError:
@@ -90,7 +91,7 @@ def _parsed(path: Path, parser: Parser, args: tuple, progress: Progress | None) 
             yield _received(child, errors, progress)
         finally:
             if child.poll() is None:
-                child.kill()  # the caller stopped early, e.g. at a bad row
+                child.kill()  # the caller stopped early (e.g. at a bad row), or it is on its way out
             child.wait()
             child.stdout.close()
 

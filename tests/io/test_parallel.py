@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from pos_loyalty.io import parallel
-from pos_loyalty.io.importers import Rejects, import_file
+from pos_loyalty.io.importers import Rejects, import_file, sale_events
 from pos_loyalty.io.online_retail import COLUMNS, import_online_retail
 from pos_loyalty.io.readers import InputError
 from pos_loyalty.ledger.verify import verify
@@ -123,6 +124,8 @@ class TestSalesFiles:
         assert here == there
         assert here[0] == ("refused", f"{path}: row 32: qty: 'two' is not a whole number", 32, "qty")
         assert not here[1]["sales"]
+        with pytest.raises(ProcessLookupError):
+            os.kill(children[0], 0)  # gone, and reaped, by the time the import has failed
 
     def test_skip_invalid_writes_the_same_rows_and_rejects_both_ways(self, children, tmp_path):
         rows = with_mistakes(sales_rows())
@@ -195,6 +198,13 @@ class TestOnlineRetail:
         assert here == there
         (summary, tables), refused = here
         assert summary.rejected == 2 and refused.splitlines()[1].startswith("9002,")
+
+
+def test_a_crash_in_the_child_is_an_error_with_its_traceback(children, tmp_path):
+    path = write_csv(tmp_path / "sales.csv", SALES_HEADER, sales_rows(sales=10))
+    with pytest.raises(RuntimeError, match="TypeError"):
+        with parallel.parsed(path, sale_events, path, "csv", "two decimals", False) as events:
+            list(events)
 
 
 def test_a_skipped_file_in_the_child_still_verifies(children, tmp_path):
