@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 from fractions import Fraction
+from operator import itemgetter
 
 from sqlite_utils import Database
 
@@ -99,7 +100,8 @@ LINE_COLUMNS = (
     "list_amount", "free_units", "total", "original_line_no",
 )
 DISCOUNT_COLUMNS = ("sale_id", "line_no", "seq", "reason", "amount", "detail")
-LISTED, PAID = LINE_COLUMNS.index("list_amount"), LINE_COLUMNS.index("total")
+_listed = itemgetter(LINE_COLUMNS.index("list_amount"))
+_paid = itemgetter(LINE_COLUMNS.index("total"))
 
 
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -322,8 +324,8 @@ class Saver:
             lines, discounts, code = self._sale_lines(sale, priced)
         else:
             lines, discounts, code = self._return_lines(sale, priced)
-        subtotal = sum(line[LISTED] for line in lines)
-        total = sum(line[PAID] for line in lines)
+        subtotal = sum(map(_listed, lines))
+        total = sum(map(_paid, lines))
         self._sales.append(
             (sale_id, ts, member_id, kind, original_sale_id, code, subtotal, subtotal - total, total, "import")
         )
