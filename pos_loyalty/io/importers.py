@@ -324,7 +324,8 @@ def import_file(
     """Import one file as one transaction.
 
     By default every row must be valid or nothing is written. With ``skip_invalid`` the valid
-    rows are written and each refused row goes to the reject file with its reason.
+    rows are written and each refused row goes to the reject file with its reason. A big sales
+    file is read and checked by :func:`sale_events` in a second process (see parallel.py).
     """
     if kind not in KINDS:
         raise InputError(path, f"cannot import {kind!r} (expected one of: {', '.join(KINDS)})")
