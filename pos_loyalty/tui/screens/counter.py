@@ -40,6 +40,7 @@ from ..till import LEDGER_PROBLEMS
 from ..widgets.basket import BasketTable
 from ..widgets.lookup import Lookup
 from ..widgets.member_panel import MemberPanel, totals_text
+from ..widgets.readout import Readout
 from .base import TillScreen
 
 QTY_PREFIX = re.compile(r"^\s*(\d+)\s*[*x×]\s*(.+)$", re.IGNORECASE)
@@ -125,7 +126,7 @@ class CounterScreen(TillScreen):
                     yield Label("Qty", classes="qty-label")
                     yield Input("1", restrict=r"\d*", max_length=4, id="qty", compact=True)
                 yield BasketTable(id="basket")
-                yield Static("", id="totals")
+                yield Readout(id="totals")
             yield MemberPanel(id="member-panel")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -213,7 +214,7 @@ class CounterScreen(TillScreen):
         draft = self.draft
         owners = line_owners(draft, self.quote) if self.quote is not None else []
         self.query_one(BasketTable).show(program, self.quote, owners)
-        self.query_one("#totals", Static).update(totals_text(program, self.quote, draft.code, draft.redeem_points))
+        self.query_one("#totals", Readout).show(totals_text(program, self.quote, draft.code, draft.redeem_points))
         self.query_one(MemberPanel).show(program, self.status, self.quote)
         self._refresh_keys()
 
@@ -499,7 +500,7 @@ class CounterScreen(TillScreen):
         if self.sale_id is None:
             self.sale_id = new_sale_id(self.till.now())
         self.busy = True
-        self.query_one("#totals", Static).update("Checking out…")
+        self.query_one("#totals", Readout).show("Checking out…")
         self.checkout(self.draft, self.sale_id)
 
     @work(thread=True, exclusive=True, group="checkout")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ...engine import MemberStatus, Program, Quote
 from ...engine.money import format_number
 from ...engine.status import StampCardStatus
 from ...views import money, tier_basis_text
 from ..text import tier_change
+from .readout import Readout
 
 TIER_COLOURS = ("#9e9e9e", "#cd7f32", "#c0c0c0", "#ffd700", "#b9f2ff", "#e5e4e2")
 """Badge colours by tier rank (1 = the entry tier)."""
@@ -173,11 +173,11 @@ class MemberPanel(VerticalScroll, can_focus=False):
     """The member at the counter, redrawn on every basket change."""
 
     def compose(self):
-        yield Static(id="member-panel-body")
+        yield Readout(id="member-panel-body")
 
     def show(self, program: Program, status: MemberStatus | None, priced: Quote | None) -> None:
         """Draw ``status`` (before the basket) and what ``priced`` will do to it."""
-        self.query_one("#member-panel-body", Static).update(panel_content(program, status, priced))
+        self.query_one("#member-panel-body", Readout).show(panel_content(program, status, priced))
         self.set_class(status is None, "-empty")
         self.border_title = "Member"
         if status is not None and status.tier is not None:
