@@ -28,6 +28,7 @@ from ..text import rules_markdown
 from ..widgets.bar_chart import Bar, BarChart
 from ..widgets.member_panel import TIER_COLOURS
 from ..widgets.member_table import PAGE_SIZE, ListedMember, MemberTable
+from ..widgets.readout import Readout
 from .base import TillScreen
 
 from ... import reports
@@ -123,7 +124,7 @@ class BackOfficeScreen(TillScreen):
             with TabPane("F2 Members", id="members"):
                 with Horizontal(classes="entry-row"):
                     yield Input(placeholder="search id, name, e-mail or phone", id="member-search", compact=True)
-                    yield Static("", id="list-info")
+                    yield Readout(id="list-info")
                 yield MemberTable(id="member-table")
             with TabPane("F3 Segments", id="segments"):
                 with VerticalScroll():
@@ -239,11 +240,9 @@ class BackOfficeScreen(TillScreen):
             shown = f"{page.offset + 1:,}–{page.offset + len(page.rows):,} of {page.total:,}"
         else:
             shown = "no member matches" if page.search else "no members yet"
-        info = self.query_one("#list-info", Static)
-        text = f"{shown} · by {sort} {arrow}"
-        # The line is as wide as its text: lay the screen out again only when that width changes
-        # (a layout redraws every widget on the screen, a third of a search keystroke's time).
-        info.update(text, layout=len(text) != len(str(info.content)))
+        # At least as wide as its longest usual text (app.tcss), so a keystroke's new count
+        # does not lay the whole screen out again (a third of a search keystroke's time).
+        self.query_one("#list-info", Readout).show(f"{shown} · by {sort} {arrow}")
 
     @on(MemberTable.Opened)
     def open_member(self, message: MemberTable.Opened) -> None:
