@@ -237,11 +237,9 @@ def sale_events(
     layout = LAYOUTS["sales"]
     read = 0
     pending: list[tuple[int, dict, SaleLine]] = []
-    done: set[str] = set()
 
     def close() -> Iterator[tuple]:
         head = pending[0][2][0]
-        done.add(head[0])
         for _, _, (other, _) in pending:
             if other != head:
                 field = next(name for name, a, b in zip(SHARED_FIELDS, other[1:], head[1:]) if a != b)
@@ -265,10 +263,8 @@ def sale_events(
         sale_id = line[0][0]
         if pending and sale_id != pending[0][2][0][0]:
             yield from close()
-        if not pending and sale_id in done:
-            message = f"the lines of sale {sale_id} must be next to each other"
-            yield ("refused", number, "sale_id", message, row if keep_cells else None)
-            continue
+        # A sale id seen again further on is refused by the Saver, which knows the ids written
+        # (holding every id here would grow with the file).
         pending.append((number, row, line))
     if pending:
         yield from close()

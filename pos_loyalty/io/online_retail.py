@@ -28,6 +28,9 @@ from .parallel import parsed
 from .readers import InputError, Progress, counted, csv_values, expected_lines, open_text
 
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
+LEDGER_TO_FILE = {"sale_id": "InvoiceNo", "member_id": "CustomerID", "product_id": "StockCode", "qty": "Quantity",
+                  "unit_price": "UnitPrice", "ts": "InvoiceDate"}
+"""The file's column for a ledger field the Saver names in a refusal."""
 OPEN_INVOICES = 256
 """Invoices kept open while reading: an invoice's lines may be interleaved with a few others."""
 
@@ -163,13 +166,11 @@ def invoice_events(path: Path, keep_cells: bool, progress: Progress | None = Non
     """
     tally = RetailSummary()
     open_invoices: OrderedDict[str, list[_Line]] = OrderedDict()
-    closed: set[str] = set()
     # One string per product: the pickled events refer to it instead of repeating it.
     products: dict[str, str] = {}
 
     def close() -> Iterator[tuple]:
         invoice, lines = open_invoices.popitem(last=False)
-        closed.add(invoice)
         head = lines[0]
         cells = [line.values for line in lines] if keep_cells else None
         if any(line.member != head.member for line in lines):
@@ -197,10 +198,8 @@ def invoice_events(path: Path, keep_cells: bool, progress: Progress | None = Non
             continue
         lines = open_invoices.get(line.invoice)
         if lines is None:
-            if line.invoice in closed:
-                message = f"invoice {line.invoice}'s lines are too far apart"
-                yield ("refused", number, "InvoiceNo", message, values if keep_cells else None)
-                continue
+            # An invoice met again after it closed is refused by the Saver, which knows the ids
+            # it wrote (holding every invoice number here would grow with the file).
             if len(open_invoices) >= OPEN_INVOICES:
                 yield from close()
             lines = open_invoices[line.invoice] = []
@@ -243,6 +242,7 @@ def import_online_retail(
             before = saver.counts.unchanged
             saver.sale(sale)
         except RowError as exc:
+            exc = RowError(LEDGER_TO_FILE.get(exc.field, exc.field), str(exc))
             for index, row in enumerate(rows):
                 refuse(row, cells[index] if cells else None, exc)
             return

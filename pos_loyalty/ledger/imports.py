@@ -118,7 +118,8 @@ class Saver:
     BATCH = 2000
     """Sales buffered before a flush."""
     ID_CACHE_LIMIT = 300_000
-    """Up to this many recorded sales, their ids are held in memory instead of looked up one by one."""
+    """Up to this many sales (recorded before, or written by this import), their ids are held in
+    memory instead of looked up one by one; past it they are looked up, so memory stays bounded."""
 
     DEFER_MIN_LINES = 10_000
     """Imports expected to bring fewer lines than this keep the indexes up as they go."""
@@ -145,7 +146,11 @@ class Saver:
         self._discounts: list[tuple] = []
         self._redemptions: list[tuple] = []
         self._pending_ids: set[str] = set()
-        self._recorded_ids: set[str] | None = None
+        self._ids: dict[str, bool] | None = None
+        """Sale id -> written by this import (else recorded before it), while few enough to hold."""
+        self._ids_checked = False
+        self._first_new_rowid = 0
+        """Sales from this rowid on were written by this import (the ledger is append-only)."""
         self._joins: dict[str, str] = {}
         self._pending_codes: dict[str, str] = {}
 
@@ -314,8 +319,10 @@ class Saver:
         sale_id, ts, member_id, kind, original_sale_id, _, items = sale
         if member_id is not None and member_id not in self._known_members():
             raise RowError("member_id", f"unknown member {member_id!r}")
-        if sale_id in self._pending_ids or self._recorded(sale_id):
-            self.flush()
+        seen = self._seen(sale_id)
+        if seen == "here":
+            raise RowError("sale_id", f"sale {sale_id} came earlier in this file: a sale's lines must be next to each other")
+        if seen == "before":
             self._same_sale(load_sale(self.db, sale_id), sale)
             self.counts.unchanged += len(items)
             return
@@ -342,17 +349,23 @@ class Saver:
         if len(self._sales) >= self.BATCH:
             self.flush()
 
-    def _recorded(self, sale_id: str) -> bool:
-        """Whether the ledger already holds ``sale_id`` (before this import's buffer)."""
-        if self._recorded_ids is None:
-            count = self.db.execute("SELECT count(*) FROM sales").fetchone()[0]
-            if count > self.ID_CACHE_LIMIT:
-                self._recorded_ids = frozenset()  # too many to hold: ask the index each time
-            else:
-                self._recorded_ids = {row[0] for row in self.db.execute("SELECT sale_id FROM sales")}
-        if isinstance(self._recorded_ids, frozenset):
-            return self.db.execute("SELECT 1 FROM sales WHERE sale_id = ?", [sale_id]).fetchone() is not None
-        return sale_id in self._recorded_ids
+    def _seen(self, sale_id: str) -> str | None:
+        """"before" when the ledger held ``sale_id`` before this import, "here" when this import
+        wrote it (or holds it to write), None when it is new."""
+        if sale_id in self._pending_ids:
+            return "here"
+        if not self._ids_checked:
+            self._ids_checked = True
+            self._first_new_rowid = self.db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM sales").fetchone()[0]
+            if self._first_new_rowid - 1 <= self.ID_CACHE_LIMIT:
+                self._ids = {row[0]: False for row in self.db.execute("SELECT sale_id FROM sales")}
+        if self._ids is not None:
+            here = self._ids.get(sale_id)
+            return None if here is None else "here" if here else "before"
+        row = self.db.execute("SELECT rowid FROM sales WHERE sale_id = ?", [sale_id]).fetchone()
+        if row is None:
+            return None
+        return "here" if row[0] >= self._first_new_rowid else "before"
 
     def flush(self) -> None:
         """Write the buffered sales, their lines, discounts and code redemptions."""
@@ -361,8 +374,11 @@ class Saver:
         if self._deferred is None:
             self._deferred = self._defer_indexes()
         self.db.conn.executemany(_insert_sql("sales", SALE_COLUMNS), self._sales)
-        if isinstance(self._recorded_ids, set):
-            self._recorded_ids.update(self._pending_ids)
+        if self._ids is not None:
+            if len(self._ids) + len(self._pending_ids) > self.ID_CACHE_LIMIT:
+                self._ids = None  # too many to hold: from now on, ask the index
+            else:
+                self._ids.update(dict.fromkeys(self._pending_ids, True))
         self.db.conn.executemany(_insert_sql("sale_lines", LINE_COLUMNS), self._lines)
         self.db.conn.executemany(_insert_sql("line_discounts", DISCOUNT_COLUMNS), self._discounts)
         self.db.conn.executemany(

@@ -167,6 +167,21 @@ def test_skip_invalid_writes_the_rest_and_a_reject_file(tmp_path):
     assert [(r["row"], r["field"], r["InvoiceNo"]) for r in refused] == [("4", "Quantity", "536390")]
 
 
+def test_an_invoice_met_again_after_it_closed_is_refused_in_the_files_terms(tmp_path, monkeypatch):
+    """A straggler line of an invoice already saved: refused naming InvoiceNo, not the ledger's sale_id."""
+    from pos_loyalty.io import online_retail
+
+    monkeypatch.setattr(online_retail, "OPEN_INVOICES", 1)  # each invoice closes when the next begins
+    db, program = fresh_ledger()
+    rows = [SHAPES[0], SHAPES[2], SHAPES[1]]  # 536365, 536366, then 536365 again
+    path = write_shapes(tmp_path / "apart.csv", "utf-8", rows)
+    with pytest.raises(InputError) as caught:
+        import_online_retail(db, program, path)
+    assert (caught.value.row, caught.value.field) == (4, "InvoiceNo")
+    assert "next to each other" in str(caught.value)
+    assert db.execute("SELECT count(*) FROM sales").fetchone()[0] == 0
+
+
 def test_a_file_of_another_layout_is_refused(tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("sale_id,ts\n1,2026-01-01\n")

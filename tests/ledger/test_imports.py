@@ -57,6 +57,36 @@ class TestReimport:
         assert (caught.value.row, caught.value.field) == (2, "sale_id")
         assert dump(db) == before
 
+    @pytest.mark.parametrize("held", [True, False], ids=["ids held", "ids looked up"])
+    def test_a_sale_met_again_further_on_is_refused_and_a_reimport_is_not(
+        self, catalogue_only, tmp_path, monkeypatch, held
+    ):
+        """The Saver tells this file's own sales from the ledger's earlier ones, with the ids in
+        memory or (past its limit, so memory stays bounded) by the index and the rowid."""
+        monkeypatch.setattr(Saver, "BATCH", 1)  # each sale written before the next comes
+        if not held:
+            monkeypatch.setattr(Saver, "ID_CACHE_LIMIT", 0)
+        db, program = catalogue_only
+        rows = [
+            ["a-1", "2026-03-02T08:00:00", "kris", "coffee", "1", "", "sale", "", ""],
+            ["a-2", "2026-03-02T08:05:00", "dave", "tea", "1", "", "sale", "", ""],
+            ["a-1", "2026-03-02T08:00:00", "kris", "coffee", "1", "", "sale", "", ""],
+        ]
+        apart = write_csv(tmp_path / "apart.csv", SALES_HEADER, rows)
+        before = dump(db)
+        with pytest.raises(InputError) as caught:
+            import_file(db, program, "sales", apart)
+        assert (caught.value.row, caught.value.field) == (4, "sale_id")
+        assert "next to each other" in str(caught.value)
+        assert dump(db) == before
+        counts = import_file(db, program, "sales", apart, skip_invalid=True, rejects=tmp_path / "rejects.csv")
+        assert (counts.written, counts.rejected) == (2, 1)
+        assert (tmp_path / "rejects.csv").read_text().splitlines()[1].startswith("4,")
+        whole = write_csv(tmp_path / "whole.csv", SALES_HEADER, rows[:2])
+        counts = import_file(db, program, "sales", whole)  # the same sales again: nothing new
+        assert (counts.written, counts.unchanged) == (0, 2)
+        assert not verify(db)
+
 
 def _with_last_row(tmp_path, column: str, value: str):
     """The fixture's sales.csv with one cell of its last row changed."""
