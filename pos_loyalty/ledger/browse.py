@@ -388,9 +388,8 @@ def count_members(db: Database, search: str = "") -> int:
     sql, params = _hits(search)
     if _matches_at_least(db, params, SCAN_TO_COUNT_ABOVE):
         # So many that reading every member once is cheaper than gathering the matches' ids.
-        words = name_words(search)
-        where = _search_filter(words is not None)
-        return db.execute(f"SELECT count(*) FROM members m WHERE {where}", {**params, "words": words}).fetchone()[0]
+        where = _search_filter("words" in params)
+        return db.execute(f"SELECT count(*) FROM members m WHERE {where}", params).fetchone()[0]
     return db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
 
 
@@ -470,7 +469,7 @@ def member_page(
         params.update(limit=limit, offset=offset)
         total = count_members(db, search)
         if total > WALK_ABOVE and offset < WALK_ABOVE:  # a broad search's first pages
-            rows = _walk_in_order(db, search, params, sort, key, direction, limit)
+            rows = _walk_in_order(db, params, sort, key, direction, limit)
             if rows is not None:
                 return MemberPage(tuple(rows), offset, total, sort, descending, search)
         rows = _rows(
@@ -541,7 +540,7 @@ and keeping the matches, instead of sorting every match: ``m`` matched all 100,0
 ids, and sorting them for one page took 170 ms; the walk finds the first page in 3 ms."""
 
 
-def _walk_in_order(db: Database, search: str, params: dict, sort: str, key: str, direction: str, limit: int):
+def _walk_in_order(db: Database, params: dict, sort: str, key: str, direction: str, limit: int):
     """The page of a broad search read in index order, or None where that walk cannot give it.
 
     For the summary sorts the walk covers members with cached totals (``member_summary``): in
@@ -549,8 +548,7 @@ def _walk_in_order(db: Database, search: str, params: dict, sort: str, key: str,
     walks only when every member has totals. When the walk runs out before the page is full,
     the page may reach members without totals, and the caller's sorted matches give it instead.
     """
-    words = name_words(search)
-    matches = _search_filter(words is not None)
+    matches = _search_filter("words" in params)
     if sort in ("name", "member_id"):
         source = "members m LEFT JOIN member_summary s ON s.member_id = m.member_id"
         order = f"{key} {direction}, m.member_id {direction}"
@@ -562,7 +560,7 @@ def _walk_in_order(db: Database, search: str, params: dict, sort: str, key: str,
     rows = _rows(
         db.execute(
             f"SELECT {_ROW_COLUMNS} FROM {source} WHERE {matches} ORDER BY {order} LIMIT :limit OFFSET :offset",
-            {**params, "words": words} if words else params,
+            params,
         )
     )
     return rows if len(rows) == limit else None
