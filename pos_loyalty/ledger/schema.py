@@ -233,3 +233,21 @@ def m002_member_history_index(db: Database) -> None:
     """Ledgers made before the covering member-history index get it in place of the narrow one."""
     db.execute("DROP INDEX IF EXISTS idx_sale_lines_member_id_ts")
     db.execute(f"CREATE INDEX IF NOT EXISTS {MEMBER_HISTORY_INDEX} ON sale_lines ({', '.join(MEMBER_HISTORY_COLUMNS)})")
+
+
+@migrations()
+def m003_catalogue_version(db: Database) -> None:
+    """A number that moves whenever a product or a price is written.
+
+    A checkout prices its basket before it takes the write lock and, once it holds the lock, checks
+    that nothing it priced with has moved; the catalogue's part of that check is this one row.
+    """
+    db.execute("CREATE TABLE catalogue_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL) STRICT")
+    db.execute("INSERT INTO catalogue_version VALUES (1, 0)")
+    for event, table in (("INSERT", "products"), ("UPDATE", "products"), ("INSERT", "prices")):
+        db.execute(
+            f"""
+            CREATE TRIGGER {table}_{event.lower()}_moves_catalogue AFTER {event} ON {table}
+            BEGIN UPDATE catalogue_version SET version = version + 1; END
+            """
+        )

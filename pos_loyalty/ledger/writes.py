@@ -16,6 +16,7 @@ from ..engine import (
     BasketLine,
     CodeOffer,
     Event,
+    MemberFacts,
     MemberStatus,
     Program,
     Quote,
@@ -110,42 +111,100 @@ def record_sale(
     sale_id: str,
     code: str | None = None,
 ) -> Receipt:
-    """Check out ``basket`` as one transaction; the same ``sale_id`` twice records one sale."""
+    """Check out ``basket`` as one transaction; the same ``sale_id`` twice records one sale.
+
+    The basket is priced before the write lock is taken, from one consistent read of the ledger, so
+    other tills go on writing meanwhile. Under the lock, a stamp of everything that price rests on
+    (the member's rows, the catalogue) is read again; if another till moved any of it, or the early
+    pricing was refused, the basket is priced again there, so what is written is always exact.
+    """
+    code = code or (basket.code.code if basket.code else None)
+    early = None if db.conn.in_transaction else _price_in_snapshot(db, program, basket, at, code)
     with write(db):
         existing = load_sale(db, sale_id)
         if existing is not None:
             return _replayed(db, program, existing, basket, code)
-        facts = None
-        if basket.member_id is not None:
-            facts = load_member_facts(db, basket.member_id)
-            if facts is None:
-                raise LedgerError(f"unknown member {basket.member_id!r}")
-            if basket.redeem_points and facts.points and facts.points[-1].ts > at:
-                # Priced as of ``at``, the balance would not see points already spent later on:
-                # another till (whose clock read later) got there first. Refuse, never spend twice.
-                raise LedgerError(
-                    f"{basket.member_id}'s points changed at {ts_text(facts.points[-1].ts)}, after this sale's "
-                    f"time {ts_text(at)}; check the till's clock and try again"
-                )
-        code = code or (basket.code.code if basket.code else None)
-        # A code is always looked up here, never taken on the caller's word.
-        basket = replace(basket, code=_usable_code(db, code) if code else None)
-        catalogue = _priced_catalogue(db, basket, at)
-        try:
-            priced = quote(program, facts, basket, catalogue, at)
-        except QuoteError as exc:
-            raise LedgerError(str(exc)) from None
-        _insert_sale(db, sale_id, at, basket, priced)
-        if facts is not None and priced.status_after is not None:
-            _write_points(db, program, facts, sale_id, at, priced)
-            events = list(priced.events)
-            warning = expiry_event(priced.status_after, facts.notified_expiry)
+        if early is not None and early.stamp == _stamp(db, basket.member_id):
+            priced = early
+        else:
+            priced = _price(db, program, basket, at, code)
+        facts, basket, quoted = priced.facts, priced.basket, priced.quote
+        if basket.code is not None:
+            _refuse_used(db, basket.code.code)
+        _insert_sale(db, sale_id, at, basket, quoted)
+        if facts is not None and quoted.status_after is not None:
+            _write_points(db, program, facts, sale_id, at, quoted)
+            events = list(quoted.events)
+            warning = expiry_event(quoted.status_after, facts.notified_expiry)
             if warning is not None:
                 events.append(warning)
             _write_events(db, at, events, "sale", sale_id)
-            _bump_summary(db, basket.member_id, at, visits=1, spend=priced.total)
-        balance = priced.status_after.points.balance if priced.status_after and priced.status_after.points else None
-    return Receipt(sale_id, at, basket.member_id, priced, balance)
+            _bump_summary(db, basket.member_id, at, visits=1, spend=quoted.total)
+        balance = quoted.status_after.points.balance if quoted.status_after and quoted.status_after.points else None
+    return Receipt(sale_id, at, basket.member_id, quoted, balance)
+
+
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    """A basket priced against the ledger, with the stamp of what the price was read from."""
+
+    facts: MemberFacts | None
+    basket: Basket
+    """The basket with its code looked up in the ledger."""
+    quote: Quote
+    stamp: tuple
+
+
+_STAMP = """
+    SELECT c.version, m.name, m.birthday, m.erased_at,
+           (SELECT max(rowid) FROM sale_lines WHERE member_id = :member),
+           (SELECT max(movement_id) FROM point_movements WHERE member_id = :member),
+           (SELECT max(id) FROM memberships WHERE member_id = :member),
+           (SELECT max(event_id) FROM outbox WHERE member_id = :member AND kind = 'points_expiring')
+      FROM catalogue_version c LEFT JOIN members m ON m.member_id = :member
+"""
+
+
+def _stamp(db: Database, member_id: str | None) -> tuple:
+    """What a price depends on, in a few index reads: the catalogue's version, the member's row
+    and the newest of each of their append-only rows (a new row always has a higher id)."""
+    return db.conn.execute(_STAMP, {"member": member_id}).fetchone()
+
+
+def _price_in_snapshot(db: Database, program: Program, basket: Basket, at: datetime, code: str | None) -> _Priced | None:
+    """:func:`_price` in one read transaction, or None where it was refused (the caller prices
+    again under the write lock, where a retried sale is recognised before anything is refused)."""
+    db.conn.execute("BEGIN")
+    try:
+        return _price(db, program, basket, at, code)
+    except LedgerError:
+        return None
+    finally:
+        db.conn.execute("COMMIT")
+
+
+def _price(db: Database, program: Program, basket: Basket, at: datetime, code: str | None) -> _Priced:
+    stamp = _stamp(db, basket.member_id)
+    facts = None
+    if basket.member_id is not None:
+        facts = load_member_facts(db, basket.member_id)
+        if facts is None:
+            raise LedgerError(f"unknown member {basket.member_id!r}")
+        if basket.redeem_points and facts.points and facts.points[-1].ts > at:
+            # Priced as of ``at``, the balance would not see points already spent later on:
+            # another till (whose clock read later) got there first. Refuse, never spend twice.
+            raise LedgerError(
+                f"{basket.member_id}'s points changed at {ts_text(facts.points[-1].ts)}, after this sale's "
+                f"time {ts_text(at)}; check the till's clock and try again"
+            )
+    # A code is always looked up here, never taken on the caller's word.
+    basket = replace(basket, code=_code_offer(db, code) if code else None)
+    catalogue = _priced_catalogue(db, basket, at)
+    try:
+        priced = quote(program, facts, basket, catalogue, at)
+    except QuoteError as exc:
+        raise LedgerError(str(exc)) from None
+    return _Priced(facts, basket, priced, stamp)
 
 
 def _priced_catalogue(db: Database, basket: Basket, at: datetime):
@@ -160,14 +219,24 @@ def _priced_catalogue(db: Database, basket: Basket, at: datetime):
     return catalogue
 
 
-def _usable_code(db: Database, code: str) -> CodeOffer:
+def _code_offer(db: Database, code: str) -> CodeOffer:
     row = db.execute("SELECT code, percent FROM codes WHERE code = ?", [code.strip().upper()]).fetchone()
     if row is None:
         raise LedgerError(f"unknown discount code {code!r}")
-    used = db.execute("SELECT sale_id FROM code_redemptions WHERE code = ?", [row[0]]).fetchone()
-    if used is not None:
-        raise LedgerError(f"discount code {row[0]} was already used (sale {used[0]})")
     return CodeOffer(row[0], parse_number(row[1]))
+
+
+def _usable_code(db: Database, code: str) -> CodeOffer:
+    offer = _code_offer(db, code)
+    _refuse_used(db, offer.code)
+    return offer
+
+
+def _refuse_used(db: Database, code: str) -> None:
+    """Checked under the write lock: of two tills offering one code at once, the second is told."""
+    used = db.execute("SELECT sale_id FROM code_redemptions WHERE code = ?", [code]).fetchone()
+    if used is not None:
+        raise LedgerError(f"discount code {code} was already used (sale {used[0]})")
 
 
 def _insert_sale(db: Database, sale_id: str, at: datetime, basket: Basket, priced: Quote) -> None:

@@ -1,0 +1,134 @@
+"""Durable writes and early pricing: what a checkout may do outside the write lock, and what not.
+
+A durable ledger commits at SQLite's ``NORMAL`` and syncs the log itself once the write lock is
+free (``connection.WalSync``); a checkout prices its basket before it takes the lock and prices it
+again under the lock when another writer moved anything the price rests on.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from datetime import timedelta
+
+import pytest
+
+from pos_loyalty import ledger
+from pos_loyalty.engine import Basket, BasketLine, member_status
+from pos_loyalty.ledger import connection, writes
+
+from ..conftest import OPENING
+from ..support import import_fixture, new_ledger
+
+AT = OPENING + timedelta(hours=2)
+
+
+@pytest.fixture
+def shop(tmp_path):
+    path = tmp_path / "till.db"
+    db, program = new_ledger("coffee_shop", path)
+    import_fixture(db, program, "coffee_shop", [("products", "products.csv")])
+    ledger.add_member(db, program, "ann", OPENING, name="Ann")
+    return path, db, program
+
+
+def _watch(db, monkeypatch, path):
+    """Record the statements the connection runs and each fdatasync, with whether the lock was free."""
+    seen: list[tuple] = []
+    db.conn.set_trace_callback(lambda sql: seen.append(("sql", sql.split()[0].upper())))
+    real = os.fdatasync
+
+    def spy(fd):
+        other = os.open(f"{path}-lock", os.O_RDWR)
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if the lock is still held
+            fcntl.flock(other, fcntl.LOCK_UN)
+            free = True
+        except BlockingIOError:
+            free = False
+        finally:
+            os.close(other)
+        seen.append(("sync", os.fstat(fd).st_ino, free))
+        real(fd)
+
+    monkeypatch.setattr(connection.os, "fdatasync", spy)
+    return seen
+
+
+def test_a_durable_checkout_returns_after_its_log_is_synced_with_the_lock_free(shop, monkeypatch):
+    path, db, program = shop
+    seen = _watch(db, monkeypatch, path)
+    ledger.record_sale(db, program, Basket((BasketLine("coffee", 2),), "ann"), AT, "S-1")
+    log = os.stat(f"{path}-wal").st_ino
+    commits = [i for i, event in enumerate(seen) if event == ("sql", "COMMIT")]
+    syncs = [(i, event) for i, event in enumerate(seen) if event[0] == "sync"]
+    assert syncs, "the checkout returned without syncing anything"
+    index, (_, inode, lock_free) = syncs[-1]
+    assert inode == log, "the file synced is not the ledger's write-ahead log"
+    assert index > commits[-1], "the log was synced before the checkout committed"
+    assert lock_free, "the log was synced while the checkout still held the write lock"
+
+
+def test_a_refused_write_syncs_nothing_and_an_undurable_ledger_never_syncs(shop, monkeypatch, tmp_path):
+    path, db, program = shop
+    seen = _watch(db, monkeypatch, path)
+    with pytest.raises(ledger.LedgerError):
+        ledger.record_sale(db, program, Basket((BasketLine("no-such-thing"),), "ann"), AT, "S-2")
+    assert [event for event in seen if event[0] == "sync"] == []
+    scratch = ledger.connect(tmp_path / "scratch.db", durable=False)
+    scratch_seen = _watch(scratch, monkeypatch, tmp_path / "scratch.db")
+    ledger.add_member(scratch, program, "bob", OPENING)
+    assert [event for event in scratch_seen if event[0] == "sync"] == []
+
+
+def test_a_price_read_before_the_lock_is_not_used_once_another_till_moved_the_member(shop, monkeypatch):
+    """Between the early pricing and the lock, another till sells ann her sixth coffee's worth of
+    stamps; the checkout must see it (the stamp card's free coffee) rather than the early price."""
+    path, db, program = shop
+    other = ledger.connect(path)
+    for n in range(5):
+        ledger.record_sale(other, program, Basket((BasketLine("coffee"),), "ann"), AT + timedelta(minutes=n), f"O-{n}")
+    late = AT + timedelta(hours=1)
+    early = writes._price_in_snapshot
+
+    def priced_then_overtaken(db_, program_, basket, at, code):
+        result = early(db_, program_, basket, at, code)
+        if db_ is db:
+            ledger.record_sale(other, program, Basket((BasketLine("coffee"),), "ann"), late, "O-5")
+        return result
+
+    monkeypatch.setattr(writes, "_price_in_snapshot", priced_then_overtaken)
+    receipt = ledger.record_sale(db, program, Basket((BasketLine("coffee"),), "ann"), late, "S-7")
+    # Priced again under the lock, on the six coffees now recorded, exactly as a lone till would.
+    monkeypatch.undo()
+    alone, alone_program = new_ledger("coffee_shop")
+    import_fixture(alone, alone_program, "coffee_shop", [("products", "products.csv")])
+    ledger.add_member(alone, alone_program, "ann", OPENING, name="Ann")
+    for n in range(5):
+        ledger.record_sale(alone, alone_program, Basket((BasketLine("coffee"),), "ann"), AT + timedelta(minutes=n), f"O-{n}")
+    ledger.record_sale(alone, alone_program, Basket((BasketLine("coffee"),), "ann"), late, "O-5")
+    expected = ledger.record_sale(alone, alone_program, Basket((BasketLine("coffee"),), "ann"), late, "S-7")
+    assert receipt.quote.total == expected.quote.total
+    assert receipt.quote.lines == expected.quote.lines
+    assert member_status(program, ledger.load_member_facts(db, "ann"), late) == member_status(
+        alone_program, ledger.load_member_facts(alone, "ann"), late
+    )
+
+
+def test_a_catalogue_change_between_pricing_and_the_lock_is_priced_again(shop, monkeypatch):
+    path, db, program = shop
+    other = ledger.connect(path)
+    early = writes._price_in_snapshot
+    price_before = ledger.load_catalogue(db, AT, ["tea"])["tea"].price
+
+    def priced_then_repriced(db_, program_, basket, at, code):
+        result = early(db_, program_, basket, at, code)
+        assert db_ is db
+        with ledger.write(other):
+            other.execute("INSERT INTO prices (product_id, valid_from, price) VALUES ('tea', ?, ?)",
+                          [ledger.ts_text(AT - timedelta(minutes=1)), price_before + 100])
+        return result
+
+    monkeypatch.setattr(writes, "_price_in_snapshot", priced_then_repriced)
+    receipt = ledger.record_sale(db, program, Basket((BasketLine("tea"),), None), AT, "S-tea")
+    assert receipt.quote.lines[0].unit_price == price_before + 100
