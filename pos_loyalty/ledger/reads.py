@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,25 +25,69 @@ def load_program(db: Database) -> Program:
     return program_from_toml(row[0], source="the ledger's programme")
 
 
-def load_catalogue(db: Database, at: datetime, product_ids: list[str] | None = None) -> dict[str, Product]:
-    """Products with the price in force at ``at`` (the latest price that started at or before it)."""
-    sql = """
-        SELECT p.product_id, p.name, p.category,
-               (SELECT price FROM prices r
-                 WHERE r.product_id = p.product_id AND r.valid_from <= :at
-                 ORDER BY r.valid_from DESC LIMIT 1) AS price
-          FROM products p
+def load_catalogue(
+    db: Database, at: datetime, product_ids: Iterable[str] | None = None, *, version: int | None = None
+) -> dict[str, Product]:
+    """Products with the price in force at ``at`` (the latest price that started at or before it).
+
+    Answered from a copy of the catalogue the connection keeps, read again whenever the catalogue's
+    version has moved (triggers move it on every product or price written), so pricing a basket at
+    the till costs no query. ``version``: the caller has just read it in its own snapshot.
     """
-    params: dict = {"at": ts_text(at)}
-    if product_ids is not None:
-        ids = sorted(set(product_ids))
-        sql += f" WHERE p.product_id IN ({', '.join(f':p{i}' for i in range(len(ids)))})"
-        params.update({f"p{i}": pid for i, pid in enumerate(ids)})
-    return {
-        pid: Product(pid, name, category, price)
-        for pid, name, category, price in db.conn.execute(sql, params).fetchall()
-        if price is not None
-    }
+    if version is None:
+        version = catalogue_version(db)
+    cached: _Catalogue | None = getattr(db, "_pos_catalogue", None)
+    if cached is None or cached.version != version:
+        cached = _read_catalogue(db)
+        db._pos_catalogue = cached
+    at_text = ts_text(at)
+    found = {}
+    for product_id in cached.products if product_ids is None else product_ids:
+        product = cached.products.get(product_id)
+        history = cached.prices.get(product_id)
+        if product is None or history is None:
+            continue
+        starts, prices = history
+        index = bisect_right(starts, at_text)
+        if index:
+            found[product_id] = Product(product_id, product[0], product[1], prices[index - 1])
+    return found
+
+
+def catalogue_version(db: Database) -> int:
+    return db.conn.execute("SELECT version FROM catalogue_version").fetchone()[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Catalogue:
+    version: int
+    products: dict[str, tuple[str, str | None]]
+    """product_id -> (name, category)."""
+    prices: dict[str, tuple[list[str], list[int]]]
+    """product_id -> (the prices' start times in order, the prices)."""
+
+
+def _read_catalogue(db: Database) -> _Catalogue:
+    """The whole catalogue and its version, read in one snapshot."""
+    own = not db.conn.in_transaction
+    if own:
+        db.conn.execute("BEGIN")
+    try:
+        version = catalogue_version(db)
+        products = {pid: (name, category) for pid, name, category in db.conn.execute(
+            "SELECT product_id, name, category FROM products"
+        )}
+        prices: dict[str, tuple[list[str], list[int]]] = {}
+        for product_id, valid_from, price in db.conn.execute(
+            "SELECT product_id, valid_from, price FROM prices WHERE valid_from IS NOT NULL ORDER BY product_id, valid_from"
+        ):
+            starts, amounts = prices.setdefault(product_id, ([], []))
+            starts.append(valid_from)
+            amounts.append(price)
+    finally:
+        if own:
+            db.conn.execute("COMMIT")
+    return _Catalogue(version, products, prices)
 
 
 def member_exists(db: Database, member_id: str) -> bool:

@@ -199,7 +199,7 @@ def _price(db: Database, program: Program, basket: Basket, at: datetime, code: s
             )
     # A code is always looked up here, never taken on the caller's word.
     basket = replace(basket, code=_code_offer(db, code) if code else None)
-    catalogue = _priced_catalogue(db, basket, at)
+    catalogue = _priced_catalogue(db, basket, at, version=stamp[0])
     try:
         priced = quote(program, facts, basket, catalogue, at)
     except QuoteError as exc:
@@ -207,10 +207,10 @@ def _price(db: Database, program: Program, basket: Basket, at: datetime, code: s
     return _Priced(facts, basket, priced, stamp)
 
 
-def _priced_catalogue(db: Database, basket: Basket, at: datetime):
+def _priced_catalogue(db: Database, basket: Basket, at: datetime, version: int | None = None):
     """The basket's products at their price in force; a product without one is named."""
     wanted = [line.product_id for line in basket.lines]
-    catalogue = load_catalogue(db, at, wanted)
+    catalogue = load_catalogue(db, at, wanted, version=version)
     for product_id in wanted:
         if product_id not in catalogue and db.execute(
             "SELECT 1 FROM products WHERE product_id = ?", [product_id]

@@ -132,3 +132,43 @@ def test_a_catalogue_change_between_pricing_and_the_lock_is_priced_again(shop, m
     monkeypatch.setattr(writes, "_price_in_snapshot", priced_then_repriced)
     receipt = ledger.record_sale(db, program, Basket((BasketLine("tea"),), None), AT, "S-tea")
     assert receipt.quote.lines[0].unit_price == price_before + 100
+
+
+def _catalogue_by_sql(db, at_text):
+    """The price in force at an instant, straight from the tables (independent of the cached copy)."""
+    return {
+        pid: (name, category, price)
+        for pid, name, category, price in db.execute(
+            """
+            SELECT p.product_id, p.name, p.category,
+                   (SELECT price FROM prices r WHERE r.product_id = p.product_id AND r.valid_from <= ?
+                     ORDER BY r.valid_from DESC LIMIT 1)
+              FROM products p
+            """,
+            [at_text],
+        )
+        if price is not None
+    }
+
+
+def test_the_catalogue_copy_answers_as_the_tables_do_and_follows_every_write(shop):
+    path, db, program = shop
+    other = ledger.connect(path)
+    with ledger.write(other):
+        for n, (pid, price) in enumerate([("tea", 300), ("tea", 310), ("coffee", 305), ("tea", 320)]):
+            other.execute("INSERT INTO prices (product_id, valid_from, price) VALUES (?, ?, ?)",
+                          [pid, ledger.ts_text(AT + timedelta(days=n)), price])
+        other.execute("INSERT INTO products (product_id, name, category) VALUES ('scone', 'Scone', 'bakery')")
+    starts = sorted({row[0] for row in db.execute("SELECT valid_from FROM prices")})
+    instants = [AT - timedelta(days=400)] + [
+        ledger.parse_ts(start) + delta for start in starts for delta in (timedelta(seconds=-1), timedelta(0))
+    ]
+    for at in instants:
+        got = {pid: (p.name, p.category, p.price) for pid, p in ledger.load_catalogue(db, at).items()}
+        assert got == _catalogue_by_sql(db, ledger.ts_text(at)), ledger.ts_text(at)
+    with ledger.write(other):
+        other.execute("INSERT INTO prices (product_id, valid_from, price) VALUES ('scone', ?, 250)", [ledger.ts_text(AT)])
+    assert ledger.load_catalogue(db, AT, ["scone"])["scone"].price == 250
+    with ledger.write(other):  # an update alone, no insert beside it
+        other.execute("UPDATE products SET category = 'infusions' WHERE product_id = 'tea'")
+    assert ledger.load_catalogue(db, AT, ["tea"])["tea"].category == "infusions"
