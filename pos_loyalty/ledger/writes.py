@@ -124,8 +124,8 @@ def record_sale(
         existing = load_sale(db, sale_id)
         if existing is not None:
             return _replayed(db, program, existing, basket, code)
-        if early is not None and early.stamp == _stamp(db, basket.member_id):
-            priced = early
+        if early is not None and (early.seen == _data_version(db) or early.stamp == _stamp(db, basket.member_id)):
+            priced = early  # nobody else has written since, or nothing this price rests on moved
         else:
             priced = _price(db, program, basket, at, code)
         facts, basket, quoted = priced.facts, priced.basket, priced.quote
@@ -153,6 +153,8 @@ class _Priced:
     """The basket with its code looked up in the ledger."""
     quote: Quote
     stamp: tuple
+    seen: int
+    """SQLite's ``data_version`` of the read: it moves only when another connection commits."""
 
 
 _STAMP = """
@@ -163,6 +165,10 @@ _STAMP = """
            (SELECT max(event_id) FROM outbox WHERE member_id = :member AND kind = 'points_expiring')
       FROM catalogue_version c LEFT JOIN members m ON m.member_id = :member
 """
+
+
+def _data_version(db: Database) -> int:
+    return db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 def _stamp(db: Database, member_id: str | None) -> tuple:
@@ -204,7 +210,7 @@ def _price(db: Database, program: Program, basket: Basket, at: datetime, code: s
         priced = quote(program, facts, basket, catalogue, at)
     except QuoteError as exc:
         raise LedgerError(str(exc)) from None
-    return _Priced(facts, basket, priced, stamp)
+    return _Priced(facts, basket, priced, stamp, _data_version(db))
 
 
 def _priced_catalogue(db: Database, basket: Basket, at: datetime, version: int | None = None):
