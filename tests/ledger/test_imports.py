@@ -239,3 +239,39 @@ class TestDeferredIndexes:
         monkeypatch.setattr(Saver, "DEFER_MIN_LINES", 1)
         saver = Saver(db, program, expected_lines=1)
         assert saver._defer_indexes() == {}  # 1 line coming, the ledger holds more: keep them
+
+
+@pytest.mark.parametrize("limit", [100_000, 1], ids=["totals held", "totals added as they go"])
+def test_an_import_adds_its_totals_to_what_the_till_already_recorded(tmp_path, monkeypatch, limit):
+    """member_summary after an import equals a rebuild from the facts: members with till sales before
+    it, sales dated before and after those, returns, sign-up points of members who join at their
+    first invoice (Online Retail), and an anonymous sale."""
+    from datetime import datetime
+
+    from pos_loyalty.engine import Basket, BasketLine
+    from pos_loyalty.io.online_retail import import_online_retail
+
+    monkeypatch.setattr(Saver, "TOTALS_LIMIT", limit)
+    db, program = new_ledger("points")
+    import_fixture(db, program, "coffee_shop", COFFEE_FILES[:2])
+    ledger.record_sale(db, program, Basket((BasketLine("coffee", 2),), "kris"), datetime(2026, 3, 5, 9), "T-1")
+    ledger.record_sale(db, program, Basket((BasketLine("tea"),), "dave"), datetime(2026, 3, 1, 9), "T-2")
+    rows = [  # kris's imported sales all come before the till's, dave's after it
+        ["i1", "2026-03-02T08:00:00", "kris", "tea", "2", "", "sale", "", ""],
+        ["i2", "2026-03-04T08:00:00", "kris", "beret", "1", "", "sale", "", ""],
+        ["i3", "2026-03-04T09:00:00", "kris", "beret", "1", "", "return", "i2", ""],
+        ["i4", "2026-03-03T08:00:00", "dave", "coffee", "3", "", "sale", "", ""],
+        ["i5", "2026-03-04T08:00:00", "", "coffee", "1", "", "sale", "", ""],
+    ]
+    import_file(db, program, "sales", write_csv(tmp_path / "s.csv", SALES_HEADER, rows))
+    retail = tmp_path / "retail.csv"
+    retail.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,85123A,HEART,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"
+        "536366,71053,LANTERN,2,12/2/2010 9:00,3.39,17850,United Kingdom\n"
+        "C536367,71053,LANTERN,-1,12/3/2010 9:00,3.39,17850,United Kingdom\n"
+        "536368,22633,HAND WARMER,6,12/1/2010 8:28,1.85,13047,United Kingdom\n"
+    )
+    import_online_retail(db, program, retail)
+    assert db.execute("SELECT count(*) FROM member_summary WHERE points_net > 0").fetchone()[0] >= 2
+    assert verify(db) == []
