@@ -460,7 +460,7 @@ class Saver:
         totals[4] += points
 
     def _flush_totals(self) -> None:
-        self.db.conn.executemany(_ADD_TOTALS, ((member_id, *totals) for member_id, totals in self._totals.items()))
+        self.db.conn.executemany(_ADD_TOTALS, ((member_id, *totals) for member_id, totals in sorted(self._totals.items())))
         self._totals.clear()
 
     @staticmethod
