@@ -96,31 +96,50 @@ def member_exists(db: Database, member_id: str) -> bool:
 
 def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
     """Everything the engine needs about one member, by indexed reads of their rows only."""
-    row = db.conn.execute("SELECT name, birthday FROM members WHERE member_id = ?", [member_id]).fetchone()
+    read = read_member(db, member_id)
+    return None if read is None else read[0]
+
+
+def read_member(db: Database, member_id: str) -> tuple[MemberFacts, tuple] | None:
+    """The member's facts, and the stamp of what they were read from (as :func:`member_stamp` gives it).
+
+    The stamp comes with the same reads: the newest id of each kind of row is in what is read anyway.
+    """
+    row = db.conn.execute(
+        """
+        SELECT m.name, m.birthday, m.erased_at, (SELECT version FROM catalogue_version), o.latest, o.event_id
+          FROM members m,
+               (SELECT max(json_extract(payload, '$.latest')) AS latest, max(event_id) AS event_id FROM outbox
+                 WHERE member_id = :member AND kind = 'points_expiring') o
+         WHERE m.member_id = :member
+        """,
+        {"member": member_id},
+    ).fetchone()
     if row is None:
         return None
-    name, birthday = row
-    memberships = tuple(
-        MembershipChange(stored_ts(ts), status)
-        for ts, status in db.conn.execute(
-            "SELECT ts, status FROM memberships WHERE member_id = ? ORDER BY ts, id", [member_id]
-        )
-    )
-    lines = tuple(
-        PurchaseLine(sale_id, line_no, stored_ts(ts), product_id, category, qty, total, free)
-        for sale_id, line_no, ts, product_id, category, qty, total, free in db.conn.execute(
-            """
-            SELECT l.sale_id, l.line_no, l.ts, l.product_id, p.category,
-                   CASE l.kind WHEN 'return' THEN -l.qty ELSE l.qty END,
-                   CASE l.kind WHEN 'return' THEN -l.total ELSE l.total END,
-                   CASE l.kind WHEN 'return' THEN -l.free_units ELSE l.free_units END
-              FROM sale_lines l JOIN products p ON p.product_id = l.product_id
-             WHERE l.member_id = ?
-             ORDER BY l.ts, l.sale_id, l.line_no
-            """,
-            [member_id],
-        )
-    )
+    name, birthday, erased_at, version, notified, last_event = row
+    membership_rows = db.conn.execute(
+        "SELECT ts, status, id FROM memberships WHERE member_id = ? ORDER BY ts, id", [member_id]
+    ).fetchall()
+    memberships = tuple(MembershipChange(stored_ts(ts), status) for ts, status, _ in membership_rows)
+    last_line = None
+    lines = []
+    for sale_id, line_no, ts, product_id, category, qty, total, free, rowid in db.conn.execute(
+        """
+        SELECT l.sale_id, l.line_no, l.ts, l.product_id, p.category,
+               CASE l.kind WHEN 'return' THEN -l.qty ELSE l.qty END,
+               CASE l.kind WHEN 'return' THEN -l.total ELSE l.total END,
+               CASE l.kind WHEN 'return' THEN -l.free_units ELSE l.free_units END,
+               l.rowid
+          FROM sale_lines l JOIN products p ON p.product_id = l.product_id
+         WHERE l.member_id = ?
+         ORDER BY l.ts, l.sale_id, l.line_no
+        """,
+        [member_id],
+    ):
+        lines.append(PurchaseLine(sale_id, line_no, stored_ts(ts), product_id, category, qty, total, free))
+        if last_line is None or rowid > last_line:
+            last_line = rowid
     points = tuple(
         PointMovement(mid, stored_ts(ts), kind, pts, stored_ts(exp) if exp else None, lot, reason)
         for mid, ts, kind, pts, exp, lot, reason in db.conn.execute(
@@ -134,25 +153,45 @@ def load_member_facts(db: Database, member_id: str) -> MemberFacts | None:
     # Every sale has at least one line and a sale's quantities are positive (a return's are
     # negative here), so the member's sales are the distinct sale ids of their positive lines.
     sales_count = len({line.sale_id for line in lines if line.qty > 0})
-    (notified,) = db.conn.execute(
-        """
-        SELECT max(json_extract(payload, '$.latest')) FROM outbox
-         WHERE member_id = ? AND kind = 'points_expiring'
-        """,
-        [member_id],
-    ).fetchone()
     birthday_years = frozenset(m.ts.year for m in points if m.kind == "bonus" and m.reason == "birthday")
-    return MemberFacts(
+    facts = MemberFacts(
         member_id=member_id,
         name=name or "",
         birthday=parse_day(birthday) if birthday else None,
         memberships=memberships,
-        lines=lines,
+        lines=tuple(lines),
         points=points,
         sales_count=sales_count,
         notified_expiry=stored_ts(notified) if notified else None,
         birthday_bonus_years=birthday_years,
     )
+    stamp = (
+        version,
+        name,
+        birthday,
+        erased_at,
+        last_line,
+        max((m.movement_id for m in points), default=None),
+        max((r[2] for r in membership_rows), default=None),
+        last_event,
+    )
+    return facts, stamp
+
+
+_MEMBER_STAMP = """
+    SELECT c.version, m.name, m.birthday, m.erased_at,
+           (SELECT max(rowid) FROM sale_lines WHERE member_id = :member),
+           (SELECT max(movement_id) FROM point_movements WHERE member_id = :member),
+           (SELECT max(id) FROM memberships WHERE member_id = :member),
+           (SELECT max(event_id) FROM outbox WHERE member_id = :member AND kind = 'points_expiring')
+      FROM catalogue_version c LEFT JOIN members m ON m.member_id = :member
+"""
+
+
+def member_stamp(db: Database, member_id: str | None) -> tuple:
+    """What a price depends on, in a few index reads: the catalogue's version, the member's row and
+    the newest of each of their append-only rows (a new row always has a higher id than the old)."""
+    return db.conn.execute(_MEMBER_STAMP, {"member": member_id}).fetchone()
 
 
 @dataclass(frozen=True, slots=True)

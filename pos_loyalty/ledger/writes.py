@@ -30,7 +30,9 @@ from ..engine import (
 from ..engine.money import parse_number, share
 from ..engine.points import clawback, expiry_for, points_book, restore
 from .connection import LedgerError, insert_into, write
-from .reads import PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_sale, member_exists
+from .reads import (
+    PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_sale, member_exists, member_stamp, read_member,
+)
 from .schema_browse import NAME_INDEX
 from .timestamps import TimestampError, parse_day, ts_text
 
@@ -124,7 +126,7 @@ def record_sale(
         existing = load_sale(db, sale_id)
         if existing is not None:
             return _replayed(db, program, existing, basket, code)
-        if early is not None and (early.seen == _data_version(db) or early.stamp == _stamp(db, basket.member_id)):
+        if early is not None and (early.seen == _data_version(db) or early.stamp == member_stamp(db, basket.member_id)):
             priced = early  # nobody else has written since, or nothing this price rests on moved
         else:
             priced = _price(db, program, basket, at, code)
@@ -157,24 +159,8 @@ class _Priced:
     """SQLite's ``data_version`` of the read: it moves only when another connection commits."""
 
 
-_STAMP = """
-    SELECT c.version, m.name, m.birthday, m.erased_at,
-           (SELECT max(rowid) FROM sale_lines WHERE member_id = :member),
-           (SELECT max(movement_id) FROM point_movements WHERE member_id = :member),
-           (SELECT max(id) FROM memberships WHERE member_id = :member),
-           (SELECT max(event_id) FROM outbox WHERE member_id = :member AND kind = 'points_expiring')
-      FROM catalogue_version c LEFT JOIN members m ON m.member_id = :member
-"""
-
-
 def _data_version(db: Database) -> int:
     return db.conn.execute("PRAGMA data_version").fetchone()[0]
-
-
-def _stamp(db: Database, member_id: str | None) -> tuple:
-    """What a price depends on, in a few index reads: the catalogue's version, the member's row
-    and the newest of each of their append-only rows (a new row always has a higher id)."""
-    return db.conn.execute(_STAMP, {"member": member_id}).fetchone()
 
 
 def _price_in_snapshot(db: Database, program: Program, basket: Basket, at: datetime, code: str | None) -> _Priced | None:
@@ -190,12 +176,14 @@ def _price_in_snapshot(db: Database, program: Program, basket: Basket, at: datet
 
 
 def _price(db: Database, program: Program, basket: Basket, at: datetime, code: str | None) -> _Priced:
-    stamp = _stamp(db, basket.member_id)
     facts = None
-    if basket.member_id is not None:
-        facts = load_member_facts(db, basket.member_id)
-        if facts is None:
+    if basket.member_id is None:
+        stamp = member_stamp(db, None)
+    else:
+        read = read_member(db, basket.member_id)
+        if read is None:
             raise LedgerError(f"unknown member {basket.member_id!r}")
+        facts, stamp = read
         if basket.redeem_points and facts.points and facts.points[-1].ts > at:
             # Priced as of ``at``, the balance would not see points already spent later on:
             # another till (whose clock read later) got there first. Refuse, never spend twice.

@@ -172,3 +172,22 @@ def test_the_catalogue_copy_answers_as_the_tables_do_and_follows_every_write(sho
     with ledger.write(other):  # an update alone, no insert beside it
         other.execute("UPDATE products SET category = 'infusions' WHERE product_id = 'tea'")
     assert ledger.load_catalogue(db, AT, ["tea"])["tea"].category == "infusions"
+
+
+@pytest.mark.parametrize("fixture", ["coffee", "tiered", "points_shop"])
+def test_the_stamp_read_with_a_members_facts_is_the_one_read_under_the_lock(fixture, request):
+    """A checkout keeps its early price only when the two agree, so they must agree while nothing
+    moves: for every member of the golden ledgers, with sales, returns, points, a resignation and
+    an erasure among them."""
+    db, program = request.getfixturevalue(fixture)
+    if fixture == "points_shop":
+        ledger.record_sale(db, program, Basket((BasketLine("coffee", 3),), "ann"), AT, "P-1")
+        ledger.record_return(db, program, "P-1", [BasketLine("coffee", 1)], AT + timedelta(hours=1))
+        ledger.change_membership(db, program, "bob", AT, "resigned")
+        ledger.erase_member(db, "bob", AT + timedelta(hours=2))
+    members = [row[0] for row in db.execute("SELECT member_id FROM members")]
+    assert members
+    for member_id in members:
+        _, stamp = ledger.reads.read_member(db, member_id)
+        assert stamp == ledger.reads.member_stamp(db, member_id), member_id
+    assert ledger.reads.member_stamp(db, None)[1:] == (None,) * 7

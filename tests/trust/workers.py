@@ -52,14 +52,15 @@ def sabotage() -> None:
 
         writes._insert_lines = split
     elif SABOTAGE == "stale-balance":
-        load, seen = writes.load_member_facts, {}
+        for name in ("load_member_facts", "read_member"):  # the facts, and the facts with their stamp
+            load, seen = getattr(writes, name), {}
 
-        def stale(db, member_id):
-            if member_id not in seen:
-                seen[member_id] = load(db, member_id)
-            return seen[member_id]
+            def stale(db, member_id, load=load, seen=seen):
+                if member_id not in seen:
+                    seen[member_id] = load(db, member_id)
+                return seen[member_id]
 
-        writes.load_member_facts = stale
+            setattr(writes, name, stale)
 
 
 def build_shop(path: Path, program_name: str = "points", codes: int = 0) -> list[str]:
