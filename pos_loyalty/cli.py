@@ -519,7 +519,9 @@ def members_show(ctx: typer.Context, member: MemberArg, as_of: AsOf = None, as_j
     sales = [
         {"sale_id": sid, "ts": ts, "kind": kind, "total": money(program, total)}
         for sid, ts, kind, total in db.execute(
-            "SELECT sale_id, ts, kind, total FROM sales WHERE member_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 20",
+            "SELECT sale_id, ts, kind, total FROM sales"
+            " WHERE sale_id IN (SELECT sale_id FROM sale_lines WHERE member_id = ? AND ts <= ?)"
+            " ORDER BY ts DESC, sale_id DESC LIMIT 20",
             [member, ledger.ts_text(moment)],
         )
     ]

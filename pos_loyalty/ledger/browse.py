@@ -241,7 +241,8 @@ def search_products(db: Database, text: str, at: datetime, limit: int = 8) -> li
 
 def recent_sales(db: Database, member_id: str, limit: int = 10, *, returnable_only: bool = False) -> list[SaleSummary]:
     """A member's latest sales and returns, newest first (only sales with units left to return, if asked)."""
-    where = "s.member_id = :member"
+    # The member's sales are found through their lines' history index (every sale has a line).
+    where = "s.sale_id IN (SELECT sale_id FROM sale_lines WHERE member_id = :member)"
     if returnable_only:
         where += " AND s.kind = 'sale'"
     rows = _sale_summaries(db, where, {"member": member_id}, limit * 4 if returnable_only else limit)
@@ -265,10 +266,9 @@ def _sale_summaries(db: Database, where: str, params: dict, limit: int) -> list[
                    (SELECT coalesce(sum(l.qty), 0) FROM sales r JOIN sale_lines l ON l.sale_id = r.sale_id
                      WHERE r.original_sale_id = s.sale_id AND r.kind = 'return')
                ELSE 0 END AS returned
-          FROM sales s
-         WHERE {where}
+          FROM (SELECT s.sale_id FROM sales s WHERE {where} ORDER BY s.ts DESC, s.sale_id DESC LIMIT :limit) picked
+          JOIN sales s ON s.sale_id = picked.sale_id
          ORDER BY s.ts DESC, s.sale_id DESC
-         LIMIT :limit
     """
     out = []
     for sid, ts, kind, original, code, subtotal, discount, total, earned, redeemed, units, returned in db.execute(

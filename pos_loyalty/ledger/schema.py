@@ -30,7 +30,7 @@ for a typical member on a 1,000,000-line ledger). A checkout still dirties one p
 """
 
 
-DEFERRABLE_INDEXES = (MEMBER_HISTORY_INDEX, "idx_sales_member_id_ts", "idx_sales_ts")
+DEFERRABLE_INDEXES = (MEMBER_HISTORY_INDEX, "idx_sales_ts")
 """Secondary indexes of the big fact tables that a large import drops and builds again at its
 end (``imports.Saver``); nothing the import itself reads goes through them."""
 
@@ -99,7 +99,6 @@ def m001_ledger(db: Database) -> None:
         defaults={"points_earned": 0, "points_bonus": 0, "points_redeemed": 0},
         strict=True,
     )
-    db["sales"].create_index(["member_id", "ts"])
     # Partial: only returns reference a sale, so a checkout does not touch this index at all.
     db.execute(
         "CREATE INDEX idx_sales_original_sale_id ON sales (original_sale_id) WHERE original_sale_id IS NOT NULL"
@@ -251,3 +250,11 @@ def m003_catalogue_version(db: Database) -> None:
             BEGIN UPDATE catalogue_version SET version = version + 1; END
             """
         )
+
+
+@migrations()
+def m004_no_sales_by_member_index(db: Database) -> None:
+    """A member's sales are found through the member-history index of their lines (every sale has
+    one); a second index by member on ``sales`` cost each checkout another page in its commit
+    (13.5 -> 12.0 pages, the commit 205 -> 175 µs measured) and each big import an index build."""
+    db.execute("DROP INDEX IF EXISTS idx_sales_member_id_ts")

@@ -11,17 +11,6 @@ from sqlite_utils import Database
 
 from .connection import MMAP_BYTES
 
-SUMMARY_SQL = """
-    SELECT m.member_id,
-           coalesce((SELECT count(*) FROM sales s WHERE s.member_id = m.member_id AND s.kind = 'sale'), 0),
-           (SELECT max(ts) FROM sales s WHERE s.member_id = m.member_id AND s.kind = 'sale'),
-           coalesce((SELECT sum(total) FROM sales s WHERE s.member_id = m.member_id AND s.kind = 'sale'), 0),
-           coalesce((SELECT sum(total) FROM sales s WHERE s.member_id = m.member_id AND s.kind = 'return'), 0),
-           coalesce((SELECT sum(points) FROM point_movements p WHERE p.member_id = m.member_id), 0)
-      FROM members m
-"""
-
-
 ALL_SUMMARIES_SQL = """
     SELECT m.member_id, coalesce(a.visits, 0), a.last_visit, coalesce(a.spend, 0), coalesce(a.refunds, 0),
            coalesce(p.points, 0)
@@ -35,28 +24,15 @@ ALL_SUMMARIES_SQL = """
       LEFT JOIN (SELECT member_id, sum(points) AS points FROM point_movements GROUP BY member_id) p
              ON p.member_id = m.member_id
 """
-"""``SUMMARY_SQL`` for every member at once: one grouped pass over sales instead of four
-lookups per member (4.5 s -> 3.3 s on 5,000,000 lines); the same figures."""
+"""Every member's totals recomputed from the facts, in one grouped pass over sales (``verify``
+compares them with ``member_summary``)."""
 
 
-def rebuild_summary(db: Database, member_ids: list[str] | None = None) -> int:
-    """Recompute ``member_summary`` from the facts (for all members, or the ones named)."""
-    if member_ids is None:
-        db.execute("DELETE FROM member_summary")
-        db.execute(
-            f"INSERT INTO member_summary (member_id, visits, last_visit, spend, refunds, points_net) {ALL_SUMMARIES_SQL}"
-        )
-        return db.execute("SELECT count(*) FROM member_summary").fetchone()[0]
-    for start in range(0, len(member_ids), 500):
-        chunk = member_ids[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        db.execute(f"DELETE FROM member_summary WHERE member_id IN ({marks})", chunk)
-        db.execute(
-            f"INSERT INTO member_summary (member_id, visits, last_visit, spend, refunds, points_net) "
-            f"{SUMMARY_SQL} WHERE m.member_id IN ({marks})",
-            chunk,
-        )
-    return len(member_ids)
+def rebuild_summary(db: Database) -> int:
+    """Recompute ``member_summary`` from the facts, for every member."""
+    db.execute("DELETE FROM member_summary")
+    db.execute(f"INSERT INTO member_summary (member_id, visits, last_visit, spend, refunds, points_net) {ALL_SUMMARIES_SQL}")
+    return db.execute("SELECT count(*) FROM member_summary").fetchone()[0]
 
 
 SALES_AGAINST_LINES = """

@@ -30,18 +30,31 @@ def test_a_member_history_is_read_off_the_covering_index(tmp_path):
     assert f"COVERING INDEX {MEMBER_HISTORY_INDEX}" in shown and "TEMP B-TREE" not in shown, shown
 
 
+def test_a_members_sales_are_found_through_their_lines_without_scanning_sales(tmp_path):
+    db, _ = new_ledger("coffee_shop", tmp_path / "shop.db")
+    found = (
+        "SELECT s.sale_id FROM sales s"
+        " WHERE s.sale_id IN (SELECT sale_id FROM sale_lines WHERE member_id = ?)"
+        " ORDER BY s.ts DESC, s.sale_id DESC LIMIT 20"
+    )
+    shown = plan(db, found, ["kris"])
+    assert f"COVERING INDEX {MEMBER_HISTORY_INDEX}" in shown and "SCAN s" not in shown, shown
+
+
 def test_a_ledger_from_before_the_covering_index_and_the_last_visit_index_is_upgraded(tmp_path):
     path = tmp_path / "old.db"
     db, program = new_ledger("coffee_shop", path)
     import_fixture(db, program, "coffee_shop", COFFEE_FILES)
-    # Put the file back the way the first schema left it: the narrow history index and the
-    # last-visit index, with the two later migrations not yet recorded.
+    # Put the file back the way the first schema left it: the narrow history index, the last-visit
+    # index and the sales-by-member index, with the migrations that removed them not yet recorded.
     with ledger.write(db):
         db.execute(f"DROP INDEX {MEMBER_HISTORY_INDEX}")
         db.execute('CREATE INDEX "idx_sale_lines_member_id_ts" ON "sale_lines" ("member_id", "ts")')
         db.execute("CREATE INDEX member_summary_last_visit ON member_summary (last_visit, member_id)")
+        db.execute('CREATE INDEX "idx_sales_member_id_ts" ON "sales" ("member_id", "ts")')
         db.execute(
-            "DELETE FROM _sqlite_migrations WHERE name IN ('m002_member_history_index', 'm102_no_last_visit_index')"
+            "DELETE FROM _sqlite_migrations WHERE name IN"
+            " ('m002_member_history_index', 'm102_no_last_visit_index', 'm004_no_sales_by_member_index')"
         )
     before = db.execute("SELECT count(*), sum(total) FROM sale_lines").fetchone()
     db.conn.close()
@@ -49,6 +62,7 @@ def test_a_ledger_from_before_the_covering_index_and_the_last_visit_index_is_upg
     reopened = ledger.connect(path)
     found = indexes(reopened)
     assert "idx_sale_lines_member_id_ts" not in found and "member_summary_last_visit" not in found
+    assert "idx_sales_member_id_ts" not in found
     assert all(column in found[MEMBER_HISTORY_INDEX] for column in MEMBER_HISTORY_COLUMNS)
     assert reopened.execute("SELECT count(*), sum(total) FROM sale_lines").fetchone() == before
     assert verify(reopened) == []
