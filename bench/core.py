@@ -1,7 +1,7 @@
 """Core speed of pos-loyalty: member status, basket quote and durable checkout on a big ledger.
 
     python bench/core.py [--lines 1000000] [--members 50000] [--db PATH] [--program coffee_shop|points|FILE]
-                         [--small-lines 100000] [--profile]
+                         [--small-lines 100000] [--tills 3] [--profile]
 
 1. Builds (or reuses) a ledger of ``--lines`` sale lines over ``--members`` members, plus a
    small one of ``--small-lines`` lines with the same lines-per-member ratio. The fixture is
@@ -12,7 +12,7 @@
 3. Quote latency: 1,000 quotes of a 20-line basket via ``ledger.quote_for``.
 4. Checkout rate: ``record_sale`` for 10 s or 5,000 checkouts from one till, durable (each
    checkout returns once its write-ahead log is synced) and, for comparison, not durable; then
-   durable from ``--tills`` processes at once into the same ledger, the spec's several tills. The
+   durable from 2, 3 .. ``--tills`` processes at once into the same ledger, the spec's several tills. The
    budget is the ledger's: durable checkouts it takes per second, from one till or several.
    Checkouts run on a copy, so the fixture stays as built.
 
@@ -630,7 +630,7 @@ def main() -> None:
     parser.add_argument("--quote-n", type=int, default=1000)
     parser.add_argument("--checkout-seconds", type=float, default=10.0)
     parser.add_argument("--checkout-max", type=int, default=5000)
-    parser.add_argument("--tills", type=int, default=2, help="also check out from this many processes at once (1: skip)")
+    parser.add_argument("--tills", type=int, default=3, help="also check out from 2, 3 .. this many processes at once (1: skip)")
     parser.add_argument("--seed", type=int, default=20260601)
     parser.add_argument("--profile", action="store_true", help="also print cProfile top entries for each measurement")
     args = parser.parse_args()
@@ -703,11 +703,15 @@ def main() -> None:
     scans = 0
     for sql, plan in query_plans(big, args.seed):
         print(f"- `{sql}`")
+        # A SCAN of a materialised subquery (its one row of aggregates) or of the one-row
+        # catalogue_version table does not grow with the ledger; any other SCAN would.
+        materialised = {line.split()[1] for line in plan if line.strip().startswith("MATERIALIZE")}
         for line in plan:
             print(f"    - {line}")
-            if line.strip().startswith("SCAN") and "USING INTEGER PRIMARY KEY" not in line:
+            words = line.split()
+            if words[:1] == ["SCAN"] and words[1] not in materialised | {"catalogue_version"}:
                 scans += 1
-    print(f"\nfull scans in load_member_facts: {scans}")
+    print(f"\nscans of tables that grow, in load_member_facts: {scans}")
 
     print("\n## quote latency (ledger.quote_for, 20-line basket), ms\n")
     print("| ledger | n | p50 | p95 | p99 | max |")
@@ -736,13 +740,12 @@ def main() -> None:
             f"| 1 | {'yes' if durable else 'no'} | {c['synchronous']} | {c['checkouts']:,} | {c['seconds']:.2f} | "
             f"{c['rate']:,.0f} | {lat['p50']:.3f} | {lat['p99']:.3f} | {lat['max']:.3f} |"
         )
-    if args.tills > 1:
-        c = measure_checkout_tills(
-            copy, args.tills, True, args.checkout_seconds, args.checkout_max, args.seed + 9, start_at + dt.timedelta(days=1)
-        )
-        rates[(args.tills, True)] = c["rate"]
+    for tills in range(2, args.tills + 1):
+        start_at += dt.timedelta(days=tills)  # each till's sales on days of their own
+        c = measure_checkout_tills(copy, tills, True, args.checkout_seconds, args.checkout_max, args.seed + 9, start_at)
+        rates[(tills, True)] = c["rate"]
         print(
-            f"| {args.tills} | yes | {c['synchronous']} | {c['checkouts']:,} | {c['seconds']:.2f} | "
+            f"| {tills} | yes | {c['synchronous']} | {c['checkouts']:,} | {c['seconds']:.2f} | "
             f"{c['rate']:,.0f} | {c['latency_p50']:.3f} | {c['latency_p99']:.3f} | {c['latency_max']:.3f} |"
         )
     best_tills, best = max(((tills, rate) for (tills, durable), rate in rates.items() if durable), key=lambda t: t[1])
