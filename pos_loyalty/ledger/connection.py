@@ -58,6 +58,11 @@ def connect(path: str | Path, *, durable: bool = True) -> Database:
     except sqlite3.DatabaseError as exc:
         raise LedgerError(f"{path}: cannot be opened as a ledger ({exc})") from None
     db = Database(conn)
+    try:
+        _refuse_other_databases(db, path)
+    except LedgerError:
+        conn.close()
+        raise
     db.execute("PRAGMA foreign_keys = ON")
     # Erased personal data is overwritten in the file, not just unlinked from the b-tree.
     db.execute("PRAGMA secure_delete = ON")
@@ -80,6 +85,20 @@ def connect(path: str | Path, *, durable: bool = True) -> Database:
         weakref.finalize(db, db.wal_sync.close)
     _migrate(db)
     return db
+
+
+def _refuse_other_databases(db: Database, path: Path) -> None:
+    """A file with tables but none of this ledger's migrations belongs to another program: refuse it
+    before anything is written, rather than add a ledger's tables (and WAL mode) to its database."""
+    tables = [
+        name
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )
+    ]
+    if tables and not migrations.applied(db):
+        shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
+        raise LedgerError(f"{path}: is an SQLite database but not a pos-loyalty ledger (its tables: {shown}); nothing was changed")
 
 
 def _switch_to_wal(db: Database, path: Path) -> None:

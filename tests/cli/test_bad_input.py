@@ -129,3 +129,20 @@ def test_the_same_file_twice_changes_nothing(shop):
     result = runner.invoke(app, ["--db", str(shop), "import", "sales", str(FIXTURES / "coffee_shop" / "sales.csv")])
     assert result.exit_code == 0 and "wrote 0" in result.stdout
     assert ledger_digest(shop) == before
+
+
+@pytest.mark.parametrize("command", [["status", "kris"], ["import", "sales", str(FIXTURES / "coffee_shop" / "sales.csv")]])
+def test_another_programs_database_is_refused_in_one_line_and_not_touched(tmp_path, command):
+    import sqlite3
+
+    path = tmp_path / "accounts.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER)")
+    other.commit()
+    other.close()
+    before = path.read_bytes()
+    result = runner.invoke(app, ["--db", str(path), *command])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "not a pos-loyalty ledger" in lines[0], result.stderr
+    assert path.read_bytes() == before

@@ -1,8 +1,12 @@
-"""Migrations: a ledger made by an earlier schema is brought up to date when it is opened."""
+"""Migrations: a ledger made by an earlier schema is brought up to date when it is opened; a database
+that belongs to another program is refused untouched."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
+
+import pytest
 
 from pos_loyalty import ledger
 from pos_loyalty.ledger.browse import member_page
@@ -84,3 +88,26 @@ def test_a_ledger_from_before_the_name_index_gets_its_names_indexed(tmp_path):
     ledger.add_member(reopened, program, "bs", datetime(2026, 3, 1, 9), name="Bob Smithers")  # the triggers are back
     assert [row.member_id for row in member_page(reopened, program, search="smith", sort="member_id",
                                                  descending=False).rows] == ["as", "bs"]
+
+
+def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path):
+    """A mistyped --db naming some other SQLite file must not get a ledger's tables or WAL mode."""
+    path = tmp_path / "other.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE members (id INTEGER PRIMARY KEY, email TEXT)")
+    other.execute("INSERT INTO members (email) VALUES ('someone@example.com')")
+    other.commit()
+    other.close()
+    before = path.read_bytes()
+    with pytest.raises(ledger.LedgerError, match="not a pos-loyalty ledger") as refused:
+        ledger.connect(path)
+    assert str(path) in str(refused.value)
+    assert path.read_bytes() == before
+    assert not (tmp_path / "other.db-wal").exists()
+
+
+def test_an_empty_database_file_becomes_a_ledger(tmp_path):
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    db = ledger.connect(path)
+    assert db["sales"].exists()
