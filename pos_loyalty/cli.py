@@ -351,8 +351,9 @@ def receipt_table(program: Program, receipt: ledger.Receipt) -> Table:
         discounts = "; ".join(f"{discount_label(d)} -{money(program, d.amount)}" for d in line.discounts)
         table.add_row(line.name, str(line.qty), money(program, line.unit_price), discounts, money(program, line.total))
     table.add_section()
-    table.add_row("subtotal", "", "", "", money(program, priced.subtotal))
-    table.add_row("discounts", "", "", "", "-" + money(program, priced.discount_total))
+    if priced.discount_total:
+        table.add_row("subtotal", "", "", "", money(program, priced.subtotal))
+        table.add_row("discounts", "", "", "", "-" + money(program, priced.discount_total))
     table.add_row("[bold]total[/]", "", "", "", f"[bold]{money(program, priced.total)} {program.currency}[/]")
     after = priced.status_after
     notes = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,19 @@ def test_return_refunds_what_was_paid_and_gives_the_reward_back(shop):
     assert back["refund_total"] == sale["total"]
     assert {line["refund"] for line in back["lines"]} == paid
     assert back["status_after"]["stamp_cards"][0]["next_free"] is True
+
+
+def test_the_printed_receipt_shows_a_discounts_row_only_when_something_was_taken_off(shop):
+    plain = cli(shop, "sell", "-", "tea", "--at", AT, "--id", "plain").stdout
+    assert "total" in plain and "discounts  " not in plain and "-0.00" not in plain
+    # yeva's coffee card has a free coffee among the next two (the test above).
+    free = cli(shop, "sell", "yeva", "coffee:2", "--at", AT, "--id", "free").stdout
+    figures = {
+        row.strip("│ ").split()[0]: Decimal(row.split("│")[-2].split()[0])
+        for row in free.splitlines()
+        if row.strip("│ ").startswith(("subtotal", "discounts", "total"))
+    }
+    assert figures["discounts"] < 0 and figures["subtotal"] + figures["discounts"] == figures["total"], free
 
 
 def test_anonymous_sale_counts_for_nobody(shop):
