@@ -781,8 +781,12 @@ def report_discounts(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table(title="discount codes: orders and averages per percentage")
-    for column in rows[0] if rows else ("percent", "orders"):
+    if not rows:
+        console.print("No sales with a discount code yet.")
+        return
+    title = "discount codes: orders and averages per percentage"
+    table = Table(title=title, min_width=len(title) + 4)
+    for column in rows[0]:
         table.add_column(column.replace("_", " "), justify="right")
     for r in rows:
         table.add_row(*(str(v) for v in r.values()))
@@ -829,7 +833,8 @@ def report_kpis(
     if as_json:
         print_json(data)
         return
-    table = Table(title=f"KPIs {data['since']} – {data['as_of']}", show_header=False)
+    title = f"KPIs {k.since:%Y-%m-%d %H:%M} – {k.as_of:%Y-%m-%d %H:%M}"
+    table = Table(title=title, show_header=False, min_width=len(title) + 4)  # the period on one line
     table.add_column(style="bold")
     table.add_column(justify="right")
     for key, value in data.items():

@@ -48,6 +48,20 @@ def test_report_discounts_reproduces_the_recipe_table(tmp_path):
     assert differing == {("25", "avg_discount"), ("50", "avg_total")}
 
 
+def test_report_discounts_without_any_code_sale_says_so(tmp_path):
+    db = built(tmp_path, "coffee_shop", "coffee_shop", ["products", "members", "sales"])
+    assert json.loads(cli(db, "report", "discounts", "--json").stdout) == []
+    assert cli(db, "report", "discounts").stdout.strip() == "No sales with a discount code yet."
+    # The recipe's table, printed for a person: a row per percentage under the column names.
+    db = built(tmp_path / "codes", "coffee_shop", "discounting", ["codes", "products", "sales"])
+    shown = cli(db, "report", "discounts").stdout
+    expected = json.loads((FIXTURES / "discounting" / "expected.json").read_text())["cent_exact"]
+    assert "avg subtotal" in shown
+    for row in expected:
+        assert any(line.split("│")[1:3] and line.split("│")[1].strip() == row["percent"]
+                   and line.split("│")[2].strip() == str(row["orders"]) for line in shown.splitlines()), row
+
+
 def test_report_tiers_is_the_seed_segmentation(tmp_path):
     db = built(tmp_path, "tiered_pln", "tiered_pln", ["members", "memberships", "products", "sales"])
     expected = json.loads((FIXTURES / "tiered_pln" / "expected.json").read_text())
