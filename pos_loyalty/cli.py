@@ -540,8 +540,8 @@ def members_show(ctx: typer.Context, member: MemberArg, as_of: AsOf = None, as_j
         print_json({**details, "status": status_json(program, result), "sales": sales, "point_movements": movements})
         return
     console.print(status_table(program, result))
-    info = ", ".join(f"{k} {v}" for k, v in details.items() if v and k not in ("member_id", "name"))
-    console.print(info)
+    labels = {"email": "e-mail", "phone": "phone", "birthday": "birthday", "created_at": "enrolled", "erased_at": "erased"}
+    console.print(" · ".join(f"{label} {details[key]}" for key, label in labels.items() if details[key]))
     history = Table(title="recent sales and returns")
     for column in ("sale", "when", "kind", "total"):
         history.add_column(column)
