@@ -686,15 +686,17 @@ def codes_issue(
     step: Annotated[int, typer.Option("--step", help="Percentages are multiples of this.")] = 5,
     as_json: JsonFlag = False,
 ) -> None:
-    """Issue unique single-use codes worth a random percentage.
+    """Issue unique single-use codes worth a random percentage, printed as CSV (code,percent) for
+    the card printer; the same file imports into another ledger with ``import codes``.
 
-    Example: pos-loyalty codes issue 100 --max-percent 50 --step 5
+    Example: pos-loyalty codes issue 100 --max-percent 50 --step 5 > cards.csv
     """
     db, _ = state(ctx).open()
     issued = ledger.issue_codes(db, count, instant(None), max_percent=max_percent, step=step)
     if as_json:
         print_json([{"code": code, "percent": str(percent)} for code, percent in issued])
         return
+    typer.echo("code,percent")
     for code, percent in issued:
         typer.echo(f"{code},{percent}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -147,3 +148,14 @@ def test_every_command_has_help_with_an_example(path):
     result = runner.invoke(app, [*path, "--help"])
     assert result.exit_code == 0
     assert "Example: pos-loyalty" in result.stdout, f"{' '.join(path)} --help has no example"
+
+
+def test_issued_codes_print_as_a_csv_that_imports_back_unchanged(shop, tmp_path):
+    printed = cli(shop, "codes", "issue", "5", "--max-percent", "20", "--step", "10").stdout
+    rows = list(csv.DictReader(printed.splitlines()))
+    assert len({row["code"] for row in rows}) == 5 and {row["percent"] for row in rows} <= {"10", "20"}
+    listed = {c["code"]: c["percent"] for c in json.loads(cli(shop, "codes", "list", "--json").stdout)}
+    assert {row["code"]: row["percent"] for row in rows}.items() <= listed.items()
+    path = tmp_path / "cards.csv"
+    path.write_text(printed)
+    assert "wrote 0, 5 already in the ledger" in cli(shop, "import", "codes", str(path)).stdout
