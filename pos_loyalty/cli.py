@@ -910,7 +910,12 @@ def simulate(
     table.add_column("")
     for r in results:
         table.add_column(r.program, justify="right")
-    labels = list(dict.fromkeys(label for r in rows for label in r))
+    # Like rows together whichever programme has them: totals, reward costs, points, then tiers.
+    groups = ("cost_", ("points_", "liability_"), "tier_")
+    labels = sorted(
+        dict.fromkeys(label for r in rows for label in r),
+        key=lambda label: next((i for i, prefix in enumerate(groups, start=1) if label.startswith(prefix)), 0),
+    )
     for label in labels:
         table.add_row(label.replace("_", " "), *(str(r.get(label, "-")) for r in rows))
     console.print(table)

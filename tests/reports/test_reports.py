@@ -130,6 +130,13 @@ def test_simulate_is_reproducible_and_compares_the_same_customers(tmp_path):
     assert sum(v for k, v in points.items() if k.startswith("tier_")) == 30
     other = json.loads(cli(tmp_path / "unused.db", *args[:6], "4", "--json").stdout)
     assert other[0]["list_value"] != points["list_value"]
+    # The table a manager reads keeps like rows together, whichever programme has them.
+    shown = cli(tmp_path / "unused.db", *[a for a in args if a != "--json"]).stdout
+    labels = [line.split("│")[1].strip() for line in shown.splitlines() if line.startswith("│")]
+    kinds = [next((k for k in ("cost", "points", "tier") if label.startswith(k)), "total") for label in labels]
+    kinds = ["points" if label.startswith("liability") else kind for label, kind in zip(labels, kinds)]
+    assert kinds == sorted(kinds, key=["total", "cost", "points", "tier"].index), labels
+    assert set(labels) == {key.replace("_", " ") for row in first for key in row}
 
 
 def test_export_events_resumes_from_its_cursor(tmp_path):
