@@ -99,6 +99,22 @@ class Kpis:
     outstanding_points: int
 
 
+def tier_moves(db: Database, program: Program, since: datetime, as_of: datetime) -> tuple[int, int]:
+    """(upgrades, downgrades): members active at both ends of the period whose tier at its end ranks
+    above (below) their tier at its start. Read from the facts, so imported history counts too, and a
+    member who went up and came back down within the period has not moved."""
+    if program.tiers is None:
+        return 0, 0
+    start, end = tier_bases(db, program, since), tier_bases(db, program, as_of)
+    up = down = 0
+    for member_id, (active, basis) in end.items():
+        was_active, was_basis = start.get(member_id, (False, 0))
+        if active and was_active:
+            move = tier_for(program, basis)[0].rank - tier_for(program, was_basis)[0].rank
+            up, down = up + (move > 0), down + (move < 0)
+    return up, down
+
+
 def kpis(db: Database, program: Program, as_of: datetime, since: datetime | None = None) -> Kpis:
     """Sign-ups, active members, repeat rate, tier moves and the points economy."""
     since = since or as_of - timedelta(days=30)
@@ -130,15 +146,7 @@ def kpis(db: Database, program: Program, as_of: datetime, since: datetime | None
         """,
         [at],
     ).fetchone()
-    moves = dict(
-        db.execute(
-            """
-            SELECT json_extract(payload, '$.direction'), count(*) FROM outbox
-             WHERE kind = 'tier_changed' AND ts > ? AND ts <= ? GROUP BY 1
-            """,
-            [start, at],
-        ).fetchall()
-    )
+    upgrades, downgrades = tier_moves(db, program, since, as_of)
     by_kind = dict(
         db.execute(
             "SELECT kind, sum(points) FROM point_movements WHERE ts > ? AND ts <= ? GROUP BY kind", [start, at]
@@ -154,8 +162,8 @@ def kpis(db: Database, program: Program, as_of: datetime, since: datetime | None
         sign_ups_by_month=sign_ups,
         active_members=active,
         repeat_rate=Fraction(repeaters, buyers) if buyers else None,
-        upgrades=moves.get("up", 0),
-        downgrades=moves.get("down", 0),
+        upgrades=upgrades,
+        downgrades=downgrades,
         points_earned=earned,
         points_redeemed=redeemed,
         points_expired=expired,

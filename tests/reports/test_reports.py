@@ -108,6 +108,30 @@ def test_kpis_against_plain_sql(tmp_path):
     assert data["outstanding_points"] == balances  # nothing has expired yet
 
 
+@pytest.mark.parametrize(
+    "since, as_of",
+    [("2025-06-30T12:00", "2026-06-30T12:00"), ("2025-12-31", "2026-06-30T12:00"), ("2026-03-31", "2026-09-30")],
+)
+def test_kpis_tier_moves_count_members_whose_tier_rose_or_fell_over_the_period(tmp_path, since, as_of):
+    """Imported history (no till events) counts: each member's tier at both ends, from the engine."""
+    db_path = built(tmp_path, "tiered_pln", "tiered_pln", ["members", "memberships", "products", "sales"])
+    data = json.loads(cli(db_path, "report", "kpis", "--since", since, "--as-of", as_of, "--json").stdout)
+    db = ledger.connect(db_path)
+    program = ledger.load_program(db)
+
+    def rank(member_id, at):
+        status = member_status(program, ledger.load_member_facts(db, member_id), datetime.fromisoformat(at))
+        return status.tier.rank if status.active and status.tier else None
+
+    moves = Counter()
+    for (member_id,) in db.execute("SELECT member_id FROM members"):
+        start, end = rank(member_id, since), rank(member_id, as_of)
+        if start is not None and end is not None and start != end:
+            moves["up" if end > start else "down"] += 1
+    assert moves["up"] and moves["down"]
+    assert (data["tier_upgrades"], data["tier_downgrades"]) == (moves["up"], moves["down"])
+
+
 def test_promotion_reach_counts_the_qualifying_members(tmp_path):
     db = built(tmp_path, "coffee_shop", "coffee_shop", ["members", "products", "sales"])
     rows = {r["promotion"]: r for r in json.loads(cli(db, "report", "promotions", "--as-of", "2026-03-03", "--json").stdout)}
