@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from ..engine import Program
 from ..engine.money import AmountError, parse_amount, parse_number
 from ..ledger import write
+from ..ledger.contacts import ContactError, email_address, phone_number
 from ..ledger.imports import (
     CodeRecord,
     ImportCounts,
@@ -85,6 +86,12 @@ class Fields:
     def moment(self, key: str, required: bool = False):
         return moment_cell(key, self.text(key, required))
 
+    def contact(self, key: str, check) -> str | None:
+        try:
+            return check(self.text(key))
+        except ContactError as exc:
+            raise RowError(key, str(exc)) from None
+
     def day(self, key: str) -> str | None:
         value = self.text(key)
         if value is None:
@@ -135,8 +142,8 @@ def member_record(f: Fields) -> MemberRecord:
     return MemberRecord(
         member_id=f.text("member_id", True),
         name=f.text("name") or "",
-        email=f.text("email"),
-        phone=f.text("phone"),
+        email=f.contact("email", email_address),
+        phone=f.contact("phone", phone_number),
         joined_at=f.moment("joined_at"),
         birthday=f.day("birthday"),
     )

@@ -30,6 +30,7 @@ from ..engine import (
 from ..engine.money import parse_number, share
 from ..engine.points import clawback, expiry_for, points_book, restore
 from .connection import LedgerError, insert_into, write
+from .contacts import ContactError, email_address, phone_number
 from .reads import (
     PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_sale, member_exists, member_stamp, read_member,
 )
@@ -643,6 +644,10 @@ def add_member(
             birthday = parse_day(birthday).isoformat()
         except TimestampError as exc:
             raise LedgerError(f"birthday: {exc}") from None
+    try:
+        email, phone = email_address(email), phone_number(phone)
+    except ContactError as exc:
+        raise LedgerError(str(exc)) from None
     with write(db):
         if member_exists(db, member_id):
             raise LedgerError(f"member {member_id!r} already exists")

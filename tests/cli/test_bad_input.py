@@ -92,6 +92,14 @@ CASES = {
     "unknown column": (
         lambda t: sales_file(t, GOOD, header=SALES_HEADER.replace("qty", "quantity")),
         ["sales"], ("row 1", "quantity", "unknown column")),
+    "not an e-mail address": (
+        lambda t: (t / "m.csv").write_text("member_id,name,email\nzoe,Zoe,zoe@example.com\nmax,Max,Max Mustermann\n")
+        and None or t / "m.csv",
+        ["members"], ("row 3", "email", "not an e-mail address")),
+    "not a phone number": (
+        lambda t: (t / "m.csv").write_text("member_id,name,phone\nzoe,Zoe,+44 20 7946 0000\nmax,Max,call me\n")
+        and None or t / "m.csv",
+        ["members"], ("row 3", "phone", "not a phone number")),
     "conflicting member": (
         lambda t: (t / "m.csv").write_text("member_id,name\nkris,Someone Else\n") and None or t / "m.csv",
         ["members"], ("row 2", "member_id", "already exists")),

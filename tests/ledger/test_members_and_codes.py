@@ -10,6 +10,7 @@ import pytest
 
 from pos_loyalty import ledger
 from pos_loyalty.engine import Basket, BasketLine, member_status
+from pos_loyalty.ledger import contacts
 from pos_loyalty.ledger.verify import verify
 
 from ..conftest import OPENING
@@ -141,3 +142,34 @@ class TestCodes:
         ledger.quote_for(db, program, Basket((BasketLine("handbag"),), member_id="ann"), AT, code=code)
         assert dump(db) == before
         sell(db, program, "ann", ("handbag", 1), code=code)
+
+
+@pytest.mark.parametrize("email", ["ann@example.com", " a.b+tag@mail.example.co.uk ", "x@y.zz"])
+def test_an_e_mail_address_is_kept_as_given(email):
+    assert contacts.email_address(email) == email.strip()
+
+
+@pytest.mark.parametrize("email", ["Ann Smith", "ann@", "@example.com", "ann@example", "ann@@example.com", "a b@x.com"])
+def test_what_is_not_an_e_mail_address_is_refused(email):
+    with pytest.raises(contacts.ContactError, match="not an e-mail address"):
+        contacts.email_address(email)
+
+
+@pytest.mark.parametrize("phone", ["+44 20 7946 0000", "(555) 010-1234", "0601.02.03.04", "12345"])
+def test_a_phone_number_is_kept_as_given(phone):
+    assert contacts.phone_number(phone) == phone
+
+
+@pytest.mark.parametrize("phone", ["call me", "1234", "+1 555 0101 ext 2", "12345678901234567890", "--", "555-"])
+def test_what_is_not_a_phone_number_is_refused(phone):
+    with pytest.raises(contacts.ContactError, match="not a phone number"):
+        contacts.phone_number(phone)
+
+
+def test_enrolling_with_a_mistyped_e_mail_writes_nothing(coffee_shop):
+    db, program = coffee_shop
+    before = db.execute("SELECT count(*) FROM members").fetchone()[0]
+    with pytest.raises(ledger.LedgerError, match="not an e-mail address"):
+        ledger.add_member(db, program, "zoe", OPENING, name="Zoe", email="zoe at example.com")
+    assert db.execute("SELECT count(*) FROM members").fetchone()[0] == before
+    assert contacts.email_address(None) is None and contacts.phone_number("  ") is None

@@ -171,6 +171,23 @@ async def test_enrol_in_a_few_keystrokes(app, demo_path, recorder):
         assert db.execute("SELECT status FROM memberships WHERE member_id = 'ann-lee'").fetchall() == [("active",)]
 
 
+async def test_a_mistyped_phone_is_said_in_the_enrol_dialog_and_nothing_typed_is_lost(app, demo_path, recorder):
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        await pilot.press(*keys("Ann Lee"))
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, EnrolDialog))
+        dialog = app.screen
+        await pilot.press(*keys("call me"), "enter")
+        await until(pilot, lambda: "not a phone number" in str(dialog.query_one("#hint").render()))
+        assert app.screen is dialog and dialog.query_one("#name").value == "Ann Lee"
+        dialog.query_one("#phone").value = "555-0199"
+        await pilot.press("enter")
+        enrolled = await recorder.wait_for(pilot, MemberEnrolled)
+        assert enrolled.member_id == "ann-lee"
+    row = ledger.connect(demo_path).execute("SELECT phone FROM members WHERE member_id = 'ann-lee'").fetchone()
+    assert row == ("555-0199",)
+
+
 async def test_discount_code_and_a_used_one(app, demo_path, recorder):
     """A code takes its percentage off; a used code is refused with a message and dropped, the basket kept."""
     db = ledger.connect(demo_path)

@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from ...ledger.contacts import ContactError, email_address, phone_number
+
 
 @dataclass(frozen=True, slots=True)
 class NewMember:
@@ -76,9 +78,12 @@ class EnrolDialog(ModalScreen[NewMember | None]):
             hint.update("a new member needs at least a name, a phone or an e-mail")
             hint.add_class("problem")
             return
-        if member.email and "@" not in member.email:
+        try:
+            email_address(member.email)
+            phone_number(member.phone)
+        except ContactError as exc:  # said here, so nothing typed is lost
             hint = self.query_one("#hint", Static)
-            hint.update("that e-mail address has no @")
+            hint.update(str(exc))
             hint.add_class("problem")
             return
         self.dismiss(member)
