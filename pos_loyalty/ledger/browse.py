@@ -239,6 +239,21 @@ def search_products(db: Database, text: str, at: datetime, limit: int = 8) -> li
     return list(found.values())
 
 
+def unpriced_product(db: Database, text: str, at: datetime) -> str | None:
+    """The name of a product matching ``text`` that :func:`search_products` left out for having no
+    price in force at ``at`` (so the till can say why it cannot sell it), or None."""
+    row = db.execute(
+        """
+        SELECT p.name FROM products p
+         WHERE (p.product_id = :text OR p.product_id LIKE :pat ESCAPE '\\' OR p.name LIKE :pat ESCAPE '\\')
+           AND NOT EXISTS (SELECT 1 FROM prices r WHERE r.product_id = p.product_id AND r.valid_from <= :at)
+         ORDER BY p.product_id = :text DESC, p.name COLLATE NOCASE LIMIT 1
+        """,
+        {"text": text.strip(), "pat": like_anywhere(text.strip()), "at": ts_text(at)},
+    ).fetchone()
+    return row[0] if row else None
+
+
 def recent_sales(db: Database, member_id: str, limit: int = 10, *, returnable_only: bool = False) -> list[SaleSummary]:
     """A member's latest sales and returns, newest first (only sales with units left to return, if asked)."""
     # The member's sales are found through their lines' history index (every sale has a line).

@@ -233,6 +233,21 @@ async def test_discount_code_and_a_used_one(app, demo_path, recorder):
         assert ledger.load_sale(db, sale_id) is None
 
 
+async def test_a_product_without_a_price_is_named_not_said_to_be_missing(app, demo_path, recorder):
+    """Imported history can bring products with no catalogue price: the till says which and why."""
+    db = ledger.connect(demo_path)
+    with ledger.write(db):
+        db.execute("INSERT INTO products (product_id, name) VALUES ('mug', 'Shop mug')")
+    async with app.run_test(size=SIZE, message_hook=recorder, notifications=True) as pilot:
+        await pilot.press("f3", *keys("mug"), "enter")
+        await until(pilot, lambda: any("Shop mug has no price" in str(n.message) for n in app._notifications),
+                    what="told the mug has no price")
+        await pilot.press(*["backspace"] * 3, *keys("zzz"), "enter")
+        await until(pilot, lambda: any("no product matches 'zzz'" in str(n.message) for n in app._notifications),
+                    what="told nothing matches")
+        assert app.screen.draft.empty
+
+
 async def test_failed_checkout_keeps_the_basket(app, demo_path, recorder, monkeypatch):
     """The ledger busy: the cashier is told, nothing is written, the basket and its sale id stay; F9 again posts once."""
     real = counter_module.record_sale

@@ -29,7 +29,7 @@ from ...ledger import (
     quote_for,
     record_sale,
 )
-from ...ledger.browse import search_members, search_products
+from ...ledger.browse import search_members, search_products, unpriced_product
 from ...views import money
 from ..dialogs.confirm import ConfirmDialog
 from ..dialogs.prompt import PromptDialog
@@ -316,15 +316,21 @@ class CounterScreen(TillScreen):
         till = self.till
         with till.ledger() as db:
             products = search_products(db, text, till.now(), limit=2)
+            unpriced = None if products else unpriced_product(db, text, till.now())
         exact = [p for p in products if p.product_id == text]
         chosen = exact[0] if exact else (products[0] if len(products) == 1 else None)
-        self.app.call_from_thread(self._resolved_product, text, chosen.product_id if chosen else None, len(products), qty)
+        self.app.call_from_thread(
+            self._resolved_product, text, chosen.product_id if chosen else None, len(products), qty, unpriced
+        )
 
-    def _resolved_product(self, text: str, product_id: str | None, count: int, qty: int | None) -> None:
+    def _resolved_product(self, text: str, product_id: str | None, count: int, qty: int | None, unpriced: str | None) -> None:
         if product_id is not None:
             self.add_product(product_id, qty)
         elif count:
             self.notify(f"several products match {text!r}: pick one from the list", severity="warning")
+        elif unpriced:
+            self.notify(f"{unpriced} has no price yet, so it cannot be sold: the manager gives it one "
+                        "(pos-loyalty import products, with a price column)", severity="warning")
         else:
             self.notify(f"no product matches {text!r}", severity="warning")
 
