@@ -542,12 +542,15 @@ def members_show(ctx: typer.Context, member: MemberArg, as_of: AsOf = None, as_j
     console.print(status_table(program, result))
     labels = {"email": "e-mail", "phone": "phone", "birthday": "birthday", "created_at": "enrolled", "erased_at": "erased"}
     console.print(" · ".join(f"{label} {details[key]}" for key, label in labels.items() if details[key]))
-    history = Table(title="recent sales and returns")
-    for column in ("sale", "when", "kind", "total"):
-        history.add_column(column)
-    for sale in sales:
-        history.add_row(sale["sale_id"], sale["ts"], sale["kind"], sale["total"])
-    console.print(history)
+    if sales:
+        history = Table(title="recent sales and returns")
+        for column in ("sale", "when", "kind", "total"):
+            history.add_column(column)
+        for sale in sales:
+            history.add_row(sale["sale_id"], sale["ts"], sale["kind"], sale["total"])
+        console.print(history)
+    else:
+        console.print("No sales or returns yet.")
     if movements:
         moves = Table(title="point movements")
         for column in ("when", "kind", "points", "reason"):

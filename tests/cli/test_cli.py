@@ -159,3 +159,11 @@ def test_issued_codes_print_as_a_csv_that_imports_back_unchanged(shop, tmp_path)
     path = tmp_path / "cards.csv"
     path.write_text(printed)
     assert "wrote 0, 5 already in the ledger" in cli(shop, "import", "codes", str(path)).stdout
+
+
+def test_members_show_for_a_person_labels_details_and_says_when_there_are_no_sales(shop):
+    cli(shop, "members", "add", "zoe", "--name", "Zoe", "--email", "zoe@example.com", "--at", AT)
+    shown = cli(shop, "members", "show", "zoe", "--as-of", AT).stdout
+    assert "e-mail zoe@example.com" in shown and "enrolled 2026-03-03T10:00:00" in shown
+    assert "No sales or returns yet." in shown and "recent sales" not in shown
+    assert "recent sales and returns" in cli(shop, "members", "show", "kris", "--as-of", AT).stdout
