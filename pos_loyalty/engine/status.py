@@ -57,6 +57,9 @@ class PointsStatus:
 
     balance: int
     expiring: tuple[tuple[int, datetime], ...] = ()
+    lapsed: tuple[tuple[int, int], ...] = ()
+    """(lot id, points) of lots that lapsed by the instant with no ``expire`` row yet: the ledger
+    writes those rows with the member's next change."""
 
     @property
     def expiring_total(self) -> int:
@@ -95,7 +98,7 @@ def member_status(program: Program, facts: MemberFacts, as_of: datetime) -> Memb
 def _points_status(program: Program, book: PointsBook | None, as_of: datetime) -> PointsStatus | None:
     if program.points is None or book is None:
         return None
-    return PointsStatus(book.balance, expiring_soon(book, program.points, as_of))
+    return PointsStatus(book.balance, expiring_soon(book, program.points, as_of), book.expired_unrecorded)
 
 
 def tier_basis(program: Program, facts: MemberFacts, lines: list[PurchaseLine], as_of: datetime) -> int:

@@ -294,7 +294,8 @@ def _write_points(db: Database, program: Program, facts, sale_id: str, at: datet
     if rules is None:
         return
     member_id = facts.member_id
-    expire_lapsed(db, program, member_id, at, facts)
+    # The quote's status before the sale replayed these facts' points as of ``at``: what lapsed.
+    _write_lapsed(db, member_id, facts, priced.status_before.points.lapsed)
     expires = ts_text(e) if (e := expiry_for(rules, at)) else None
     rows = []
     if priced.points_redeemed:
@@ -332,22 +333,20 @@ def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime, 
     if program.points is None:
         return 0
     facts = facts or load_member_facts(db, member_id)
-    book = points_book(facts.points, at)
+    return _write_lapsed(db, member_id, facts, points_book(facts.points, at).expired_unrecorded)
+
+
+def _write_lapsed(db: Database, member_id: str, facts, lapsed) -> int:
+    """An ``expire`` row for each (lot id, points) lapsed, dated when its lot lapsed; the points taken."""
+    if not lapsed:
+        return 0
     expires = {m.movement_id: m.expires_at for m in facts.points}
-    total = 0
-    for lot_id, points in book.expired_unrecorded:
-        insert_into(db, "point_movements")(
-            {
-                "member_id": member_id,
-                "ts": ts_text(expires[lot_id]),
-                "kind": "expire",
-                "points": -points,
-                "lot_id": lot_id,
-            }
-        )
-        total += points
-    if total:
-        _bump_summary(db, member_id, None, points=-total)
+    insert_into(db, "point_movements")(
+        {"member_id": member_id, "ts": ts_text(expires[lot_id]), "kind": "expire", "points": -points, "lot_id": lot_id}
+        for lot_id, points in lapsed
+    )
+    total = sum(points for _, points in lapsed)
+    _bump_summary(db, member_id, None, points=-total)
     return total
 
 
