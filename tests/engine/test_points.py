@@ -121,6 +121,21 @@ class TestBook:
         )
         assert points_book(moves, self.start + timedelta(days=2)).balance == 20
 
+    def test_the_status_names_the_lots_lapsed_without_an_expire_row(self):
+        """What the ledger writes as ``expire`` rows with the member's next change: the part of each
+        lapsed lot not spent, and nothing for a lot whose expiry is already recorded."""
+        moves = (
+            PointMovement(1, self.start, "earn", 70, AS_OF - timedelta(days=10)),
+            PointMovement(2, self.start, "earn", 30, AS_OF - timedelta(days=5)),
+            PointMovement(3, self.start, "earn", 50, AS_OF + timedelta(days=90)),
+            PointMovement(4, self.start + timedelta(days=1), "redeem", -20),
+        )
+        status = member_status(POINTS, member(points=moves), AS_OF)
+        assert status.points.lapsed == ((1, 50), (2, 30))  # the redemption took 20 of the soonest lot
+        recorded = moves + (PointMovement(5, AS_OF - timedelta(days=10), "expire", -50, lot_id=1),)
+        assert member_status(POINTS, member(points=recorded), AS_OF).points.lapsed == ((2, 30),)
+        assert member_status(POINTS, member(points=moves), AS_OF - timedelta(days=11)).points.lapsed == ()
+
     def test_the_status_shows_what_expires_soon(self):
         moves = (
             PointMovement(1, self.start, "earn", 70, AS_OF + timedelta(days=10)),
