@@ -211,6 +211,10 @@ def search_members(db: Database, text: str, limit: int = 8) -> list[MemberHit]:
     return list(found.values())[:limit]
 
 
+_PRODUCT_LIKE = "p.product_id LIKE :pat ESCAPE '\\' OR p.name LIKE :pat ESCAPE '\\'"
+"""A product whose id or name matches the LIKE pattern ``:pat``."""
+
+
 def search_products(db: Database, text: str, at: datetime, limit: int = 8) -> list[Product]:
     """Products whose id or name matches ``text`` (exact id first, then prefixes, then anywhere), priced at ``at``.
 
@@ -222,8 +226,8 @@ def search_products(db: Database, text: str, at: datetime, limit: int = 8) -> li
     found: dict[str, Product] = {}
     queries = [
         ("p.product_id = :text", {"text": text}),
-        ("p.product_id LIKE :pat ESCAPE '\\' OR p.name LIKE :pat ESCAPE '\\'", {"pat": like_prefix(text)}),
-        ("p.product_id LIKE :pat ESCAPE '\\' OR p.name LIKE :pat ESCAPE '\\'", {"pat": like_anywhere(text)}),
+        (_PRODUCT_LIKE, {"pat": like_prefix(text)}),
+        (_PRODUCT_LIKE, {"pat": like_anywhere(text)}),
     ]
     for where, params in queries:
         if len(found) >= limit:
@@ -243,9 +247,9 @@ def unpriced_product(db: Database, text: str, at: datetime) -> str | None:
     """The name of a product matching ``text`` that :func:`search_products` left out for having no
     price in force at ``at`` (so the till can say why it cannot sell it), or None."""
     row = db.execute(
-        """
+        f"""
         SELECT p.name FROM products p
-         WHERE (p.product_id = :text OR p.product_id LIKE :pat ESCAPE '\\' OR p.name LIKE :pat ESCAPE '\\')
+         WHERE (p.product_id = :text OR {_PRODUCT_LIKE})
            AND NOT EXISTS (SELECT 1 FROM prices r WHERE r.product_id = p.product_id AND r.valid_from <= :at)
          ORDER BY p.product_id = :text DESC, p.name COLLATE NOCASE LIMIT 1
         """,

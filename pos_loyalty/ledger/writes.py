@@ -325,14 +325,11 @@ def _insert_movements(db: Database, member_id: str, at: datetime, rows, sale_id:
     _bump_summary(db, member_id, None, points=sum(points for _, points, _, _ in rows))
 
 
-def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime, facts=None) -> int:
-    """Write ``expire`` rows for lots that lapsed by ``at``, each dated when it lapsed.
-
-    ``facts`` may be passed when the caller has just read them in the same transaction.
-    """
+def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime) -> int:
+    """Write ``expire`` rows for lots that lapsed by ``at``, each dated when it lapsed."""
     if program.points is None:
         return 0
-    facts = facts or load_member_facts(db, member_id)
+    facts = load_member_facts(db, member_id)
     return _write_lapsed(db, member_id, facts, points_book(facts.points, at).expired_unrecorded)
 
 
