@@ -21,8 +21,7 @@ from sqlite_utils import Database
 
 from ..engine import Program
 from ..engine.money import AmountError, decimal_parts, divide_half_up
-from ..ledger import write
-from ..ledger.imports import ImportedSale, RowError, Saver
+from ..ledger.imports import ImportedSale, RowError, Saver, import_transaction
 from ..ledger.timestamps import ts_text
 from .parallel import parsed
 from .readers import InputError, Progress, counted, csv_values, expected_lines, open_text
@@ -257,7 +256,7 @@ def import_online_retail(
             if sale.member_id is None:
                 summary.anonymous_lines += len(rows)
 
-    with write(db):
+    with import_transaction(db):
         saver = Saver(db, program, expected_lines(path))
         with parsed(path, invoice_events, path, rejects is not None, progress=progress) as events:
             for event in events:

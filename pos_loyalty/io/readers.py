@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 
 FORMATS = ("csv", "json", "jsonl")
@@ -108,19 +109,48 @@ def read_rows(
         raise InputError(path, f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
 
 
+def read_cells(
+    path: Path, fmt: str, columns: set[str], required: set[str], wanted: tuple[str, ...],
+    progress: Progress | None = None,
+) -> Iterator[tuple[int, tuple]]:
+    """Yield (row number, cells) for each record, the cells in ``wanted``'s order.
+
+    As :func:`read_rows`, without a dict per row: for files of a million rows. A cell is as
+    written, or None or blank when the column is missing; strip it before use.
+    """
+    if fmt != "csv":
+        for number, row in read_rows(path, fmt, columns, required, progress):
+            yield number, tuple(map(row.get, wanted))
+        return
+    with open_text(path) as handle:
+        reader = csv.reader(counted(handle, path, progress))
+        header = _csv_header(path, reader, columns, required)
+        missing = len(header)  # a column the file lacks reads as the blank cell appended to each row
+        places = [header.index(name) if name in header else missing for name in wanted]
+        pick = itemgetter(*places) if len(places) > 1 else (lambda values: (values[places[0]],))
+        for number, values in csv_values(path, reader, len(header)):
+            values.append("")
+            yield number, pick(values)
+
+
 def _csv_rows(path: Path, columns: set[str], required: set[str], progress=None) -> Iterator[tuple[int, dict]]:
     with open_text(path) as handle:
         reader = csv.reader(counted(handle, path, progress))
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError(path, "is empty") from None
-        except csv.Error as exc:
-            raise InputError(path, f"is not valid CSV: {exc}", 1) from None
-        header = [h.strip() for h in header]
-        _check_columns(path, header, columns, required, 1)
+        header = _csv_header(path, reader, columns, required)
         for number, values in csv_values(path, reader, len(header)):
             yield number, dict(zip(header, values))
+
+
+def _csv_header(path: Path, reader, columns: set[str], required: set[str]) -> list[str]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(path, "is empty") from None
+    except csv.Error as exc:
+        raise InputError(path, f"is not valid CSV: {exc}", 1) from None
+    header = [h.strip() for h in header]
+    _check_columns(path, header, columns, required, 1)
+    return header
 
 
 def expected_lines(path: Path, bytes_per_line: int = 100) -> int:

@@ -6,17 +6,22 @@ import os
 import sys
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 from fractions import Fraction
+from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
+from typing import NamedTuple
 
 from sqlite_utils import Database
 
 from ..engine import Program
 from ..engine.money import format_number, parse_number, percent_of, share
 from ..engine.points import expiry_for
+from .connection import write
 from .reads import load_sale
 from .schema import DEFERRABLE_INDEXES
 from .timestamps import stored_ts, ts_text
@@ -118,8 +123,54 @@ _ADD_TOTALS = """
 """Add an import's totals for one member to the per-member cache (a row is made if it has none)."""
 
 
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+@contextmanager
+def import_transaction(db: Database) -> Iterator[Database]:
+    """An import's one write transaction (``connection.write``), with SQLite's foreign-key lookups off.
+
+    The :class:`Saver` checks every reference it writes: members and products against the sets
+    it holds, a sale's lines after their sale in the same flush, a return's original sale and a
+    redeemed code by reading them. SQLite's own check would repeat that for each row: three
+    index lookups for each sale line. Keys are on again however the transaction ends, and stay
+    on inside a transaction the caller already holds (the pragma cannot change there).
+    """
+    if db.conn.in_transaction:
+        with write(db):
+            yield db
+        return
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with write(db):
+            yield db
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int = 1) -> str:
+    row = f"({', '.join('?' * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
+
+
+ROWS_PER_INSERT = 50
+"""Rows one INSERT statement writes in :func:`_insert_rows` (at most 999 values a statement, for
+SQLite before 3.32)."""
+
+
+def _insert_rows(db: Database, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert ``rows`` in their order, ``ROWS_PER_INSERT`` to a statement.
+
+    SQLite's work for a statement beyond its rows (and the sqlite3 module's, a step and a reset
+    each) is then paid once for fifty rows: 1,000,000 sale lines 5.6-6.5 s -> 4.1-4.6 s.
+    """
+    many = ROWS_PER_INSERT
+    whole = len(rows) - len(rows) % many
+    if whole:
+        db.conn.executemany(
+            _insert_sql(table, columns, many),
+            (tuple(chain.from_iterable(rows[start:start + many])) for start in range(0, whole, many)),
+        )
+    if whole < len(rows):
+        db.conn.executemany(_insert_sql(table, columns), rows[whole:])
 
 
 class Saver:
@@ -171,6 +222,11 @@ class Saver:
         self._joins: dict[str, str] = {}
         self._pending_codes: dict[str, str] = {}
 
+    def _insert(self, table: str, **row) -> None:
+        """One row, as plain SQL: sqlite-utils' ``insert`` reads the table's shape on every call
+        (ten queries a row; importing 50,000 members took ~15 s)."""
+        self.db.conn.execute(_insert_sql(table, tuple(row)), tuple(row.values()))
+
     # -- members ------------------------------------------------------------------------
 
     def member(self, rec: MemberRecord) -> None:
@@ -188,16 +244,8 @@ class Saver:
             self.counts.unchanged += 1
             return
         created = rec.joined_at or EPOCH
-        self.db["members"].insert(
-            {
-                "member_id": rec.member_id,
-                "name": rec.name,
-                "email": rec.email,
-                "phone": rec.phone,
-                "birthday": rec.birthday,
-                "created_at": ts_text(created),
-            }
-        )
+        self._insert("members", member_id=rec.member_id, name=rec.name, email=rec.email, phone=rec.phone,
+                     birthday=rec.birthday, created_at=ts_text(created))
         self._known_members().add(rec.member_id)
         if rec.joined_at is not None:
             self._join(rec.member_id, rec.joined_at, first=True)
@@ -210,16 +258,8 @@ class Saver:
         points = self.program.points
         if first and points and points.signup_bonus:
             exp = expiry_for(points, at)
-            self.db["point_movements"].insert(
-                {
-                    "member_id": member_id,
-                    "ts": ts_text(at),
-                    "kind": "bonus",
-                    "points": points.signup_bonus,
-                    "expires_at": ts_text(exp) if exp else None,
-                    "reason": "sign-up",
-                }
-            )
+            self._insert("point_movements", member_id=member_id, ts=ts_text(at), kind="bonus",
+                         points=points.signup_bonus, expires_at=ts_text(exp) if exp else None, reason="sign-up")
         self._add_totals(member_id, points=points.signup_bonus if first and points else 0)
 
     def membership(self, rec: MembershipRecord) -> None:
@@ -241,7 +281,7 @@ class Saver:
         if rec.status == "active":
             self._join(rec.member_id, rec.ts, first=not any(s == "active" for _, s in history))
         else:
-            self.db["memberships"].insert({"member_id": rec.member_id, "ts": ts_text(rec.ts), "status": rec.status})
+            self._insert("memberships", member_id=rec.member_id, ts=ts_text(rec.ts), status=rec.status)
         self.counts.written += 1
 
     def _known_members(self) -> set[str]:
@@ -255,10 +295,11 @@ class Saver:
         row = self.db.execute("SELECT name, category FROM products WHERE product_id = ?", [rec.product_id]).fetchone()
         valid_from = ts_text(rec.valid_from or EPOCH)
         if row is None:
-            self.db["products"].insert({"product_id": rec.product_id, "name": rec.name, "category": rec.category})
+            self._insert("products", product_id=rec.product_id, name=rec.name, category=rec.category)
             self._known_products().add(rec.product_id)
         elif (row[0], row[1] or None) != (rec.name, rec.category):
-            self.db["products"].update(rec.product_id, {"name": rec.name, "category": rec.category})
+            self.db.conn.execute("UPDATE products SET name = ?, category = ? WHERE product_id = ?",
+                                 (rec.name, rec.category, rec.product_id))
         self._prices.pop(rec.product_id, None)
         price = self.db.execute(
             "SELECT price FROM prices WHERE product_id = ? AND valid_from = ?", [rec.product_id, valid_from]
@@ -268,7 +309,7 @@ class Saver:
                 raise RowError("price", f"{rec.product_id} already has another price from {valid_from}; give a new valid_from")
             self.counts.unchanged += 1
             return
-        self.db["prices"].insert({"product_id": rec.product_id, "valid_from": valid_from, "price": rec.price})
+        self._insert("prices", product_id=rec.product_id, valid_from=valid_from, price=rec.price)
         self.counts.written += 1
 
     def _known_products(self) -> set[str]:
@@ -323,7 +364,7 @@ class Saver:
                 raise RowError("code", f"code {rec.code} already exists with {row[0]} %")
             self.counts.unchanged += 1
             return
-        self.db["codes"].insert({"code": rec.code, "percent": format_number(rec.percent), "issued_at": ts_text(EPOCH)})
+        self._insert("codes", code=rec.code, percent=format_number(rec.percent), issued_at=ts_text(EPOCH))
         self.counts.written += 1
 
     # -- sales --------------------------------------------------------------------------
@@ -333,8 +374,8 @@ class Saver:
 
         Everything is checked before anything is buffered, so a refused sale leaves no trace.
         """
-        sale_id, ts, member_id, kind, original_sale_id, _, items = sale
-        if member_id is not None and member_id not in self._known_members():
+        sale_id, ts, member_id, kind, original_sale_id, code, items = sale
+        if member_id is not None and member_id not in (self._members or self._known_members()):
             raise RowError("member_id", f"unknown member {member_id!r}")
         seen = self._seen(sale_id)
         if seen == "here":
@@ -343,11 +384,14 @@ class Saver:
             self._same_sale(load_sale(self.db, sale_id), sale)
             self.counts.unchanged += len(items)
             return
-        priced = self._priced(sale)
-        if kind == "sale":
-            lines, discounts, code = self._sale_lines(sale, priced)
+        if code is None and (kind == "sale" or original_sale_id is None):
+            lines, discounts = self._paid_as_priced(sale), ()
         else:
-            lines, discounts, code = self._return_lines(sale, priced)
+            priced = self._priced(sale)
+            if kind == "sale":
+                lines, discounts, code = self._sale_lines(sale, priced)
+            else:
+                lines, discounts, code = self._return_lines(sale, priced)
         subtotal = sum(map(_listed, lines))
         total = sum(map(_paid, lines))
         self._sales.append(
@@ -393,17 +437,15 @@ class Saver:
             return
         if self._deferred is None:
             self._deferred = self._defer_indexes()
-        self.db.conn.executemany(_insert_sql("sales", SALE_COLUMNS), self._sales)
+        _insert_rows(self.db, "sales", SALE_COLUMNS, self._sales)
         if self._ids is not None:
             if len(self._ids) + len(self._pending_ids) > self.ID_CACHE_LIMIT:
                 self._ids = None  # too many to hold: from now on, ask the index
             else:
                 self._ids.update(dict.fromkeys(self._pending_ids, True))
-        self.db.conn.executemany(_insert_sql("sale_lines", LINE_COLUMNS), self._lines)
-        self.db.conn.executemany(_insert_sql("line_discounts", DISCOUNT_COLUMNS), self._discounts)
-        self.db.conn.executemany(
-            "INSERT INTO code_redemptions (code, sale_id, ts) VALUES (?, ?, ?)", self._redemptions
-        )
+        _insert_rows(self.db, "sale_lines", LINE_COLUMNS, self._lines)
+        _insert_rows(self.db, "line_discounts", DISCOUNT_COLUMNS, self._discounts)
+        _insert_rows(self.db, "code_redemptions", ("code", "sale_id", "ts"), self._redemptions)
         for buffer in (self._sales, self._lines, self._discounts, self._redemptions):
             buffer.clear()
         self._pending_ids.clear()
@@ -504,18 +546,31 @@ class Saver:
         return (sale.sale_id, line_no, sale.member_id, sale.ts, sale.kind, product_id, qty, unit, listed, free, paid,
                 original_line)
 
-    @staticmethod
-    def _as_priced(sale: ImportedSale, priced) -> list[tuple]:
-        """Rows of ``sale_lines`` paid at their amounts: :meth:`_line` inlined (most lines come this way)."""
-        sale_id, ts, member_id, kind = sale.sale_id, sale.ts, sale.member_id, sale.kind
-        return [(sale_id, line_no, member_id, ts, kind, product_id, qty, unit, amount, 0, amount, None)
-                for line_no, (product_id, qty, unit, amount) in enumerate(priced, start=1)]
+    def _paid_as_priced(self, sale: ImportedSale) -> list[tuple]:
+        """Rows of ``sale_lines`` for a sale with no code, or a return with no original sale: each
+        line paid at its amount (given, or unit price x qty, or the catalogue's). Most lines come
+        this way, so :meth:`_priced` and :meth:`_line` are folded into one loop."""
+        sale_id, ts, member_id, kind, _, _, items = sale
+        known = self._products or self._known_products()
+        rows = []
+        for line_no, (product_id, qty, unit, amount) in enumerate(items, start=1):
+            if product_id not in known:
+                raise RowError("product_id", f"unknown product {product_id!r}")
+            if amount is not None:
+                unit = share(amount, 1, qty)
+            elif unit is not None:
+                amount = unit * qty
+            else:
+                unit = self._price_at(product_id, ts)
+                if unit is None:
+                    raise RowError("unit_price", f"{product_id} has no catalogue price at {ts}")
+                amount = unit * qty
+            rows.append((sale_id, line_no, member_id, ts, kind, product_id, qty, unit, amount, 0, amount, None))
+        return rows
 
     def _sale_lines(self, sale: ImportedSale, priced):
-        """(rows of ``sale_lines``, discounts, code redeemed) of a sale."""
+        """(rows of ``sale_lines``, discounts, code redeemed) of a sale with a discount code."""
         code = sale.discount_code
-        if code is None:
-            return self._as_priced(sale, priced), [], None
         row = self.db.execute("SELECT percent FROM codes WHERE code = ?", [code]).fetchone()
         if row is None:
             raise RowError("discount_code", f"unknown discount code {code!r}")
@@ -534,11 +589,10 @@ class Saver:
         return lines, discounts, code
 
     def _return_lines(self, sale: ImportedSale, priced):
-        """(rows of ``sale_lines``, no discounts, no code) of a return: refunds never above what was paid."""
+        """(rows of ``sale_lines``, no discounts, no code) of a return against its sale: refunds never
+        above what was paid. (A return with no original sale is paid as priced, in :meth:`sale`.)"""
         if sale.discount_code is not None:
             raise RowError("discount_code", "a return does not redeem a discount code")
-        if sale.original_sale_id is None:
-            return self._as_priced(sale, priced), [], None
         if sale.original_sale_id in self._pending_ids:
             self.flush()
         original = load_sale(self.db, sale.original_sale_id)

@@ -16,7 +16,7 @@ class TimestampError(ValueError):
 
 def ts_text(moment: datetime) -> str:
     """``2026-03-02T09:05:00``: what the ledger stores."""
-    return moment.replace(microsecond=0).isoformat(timespec="seconds")
+    return moment.isoformat(timespec="seconds")
 
 
 stored_ts = datetime.fromisoformat

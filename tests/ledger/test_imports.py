@@ -143,6 +143,72 @@ class TestAllOrNothing:
         assert db.execute("SELECT count(*) FROM memberships").fetchone()[0] == 0
 
 
+class TestForeignKeys:
+    """An import writes with SQLite's foreign-key lookups off, as the Saver checks each reference."""
+
+    @staticmethod
+    def keys_on(db) -> bool:
+        return db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+    def test_keys_are_on_again_whether_the_import_lands_or_not(self, catalogue_only, tmp_path):
+        db, program = catalogue_only
+        import_file(db, program, "sales", SALES)
+        assert self.keys_on(db)
+        with pytest.raises(InputError):
+            import_file(db, program, "sales", _with_last_row(tmp_path, "product_id", "unicorn")[0])
+        assert self.keys_on(db)
+        with ledger.write(db):  # inside a caller's transaction they are never turned off
+            import_file(db, program, "codes", write_csv(tmp_path / "c.csv", ["code", "percent"], [["TEN10", "10"]]))
+            assert self.keys_on(db)
+        assert self.keys_on(db)
+
+    @pytest.mark.parametrize(
+        ("folder", "program", "files"),
+        [
+            ("coffee_shop", "coffee_shop", COFFEE_FILES + [("sales", "sales_dog.csv")]),
+            ("tiered_pln", "points",
+             [("products", "products.csv"), ("members", "members.csv"), ("memberships", "memberships.csv"),
+              ("sales", "sales.csv")]),
+            ("discounting", "coffee_shop", [("products", "products.csv"), ("codes", "codes.csv"),
+                                            ("sales", "sales.csv")]),
+        ],
+    )
+    def test_every_reference_an_import_writes_resolves(self, tmp_path, folder, program, files):
+        """Sales, their lines, returns against sales, codes redeemed, memberships and sign-up points."""
+        db, prog = new_ledger(program, tmp_path / "ledger.db")
+        import_fixture(db, prog, folder, files)
+        assert db.execute("SELECT count(*) FROM sale_lines").fetchone()[0] > 0
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_rows_written_fifty_to_a_statement_are_the_rows_written_one_by_one(tmp_path, monkeypatch):
+    """Sales, lines, code discounts and redemptions of a file whose counts are not multiples of 50."""
+    from pos_loyalty.ledger import imports
+
+    codes = write_csv(tmp_path / "c.csv", ["code", "percent"], [[f"C{i:03d}", "10"] for i in range(60)])
+    rows = []
+    for number in range(123):
+        code = f"C{number:03d}" if number < 60 else ""
+        for line in range(1 + number % 3):
+            rows.append([f"b{number:03d}", f"2026-03-02T{8 + number // 60:02d}:{number % 60:02d}:00",
+                         ["kris", "dave", ""][number % 3], ["coffee", "tea", "beret"][line], str(1 + line), "",
+                         "sale", "", code])
+    sales = write_csv(tmp_path / "s.csv", SALES_HEADER, rows)
+
+    def ledger_after(per_statement: int):
+        monkeypatch.setattr(imports, "ROWS_PER_INSERT", per_statement)
+        db, program = new_ledger("coffee_shop")
+        import_fixture(db, program, "coffee_shop", COFFEE_FILES[:2])
+        import_file(db, program, "codes", codes)
+        import_file(db, program, "sales", sales)
+        facts = dump(db)
+        del facts["_sqlite_migrations"]  # when each ledger was made
+        return facts
+
+    assert imports.ROWS_PER_INSERT == 50
+    assert ledger_after(50) == ledger_after(1)
+
+
 class TestImportedHistoryIsFact:
     def test_an_imported_sale_keeps_its_price_and_gets_no_rewards_after_the_fact(self, catalogue_only, tmp_path):
         """yeva's sixth coffee in the file is priced as given: no stamp reward is added afterwards."""
