@@ -25,18 +25,18 @@ def catalogue_only():
     return db, program
 
 
+FIXTURE_IMPORTS = [
+    ("coffee_shop", "coffee_shop", COFFEE_FILES + [("sales", "sales_dog.csv")]),
+    ("tiered_pln", "tiered_pln",
+     [("products", "products.csv"), ("members", "members.csv"), ("memberships", "memberships.csv"),
+      ("sales", "sales.csv")]),
+    ("discounting", "coffee_shop", [("products", "products.csv"), ("codes", "codes.csv"), ("sales", "sales.csv")]),
+]
+"""(fixture folder, programme, files in import order) of every fixture."""
+
+
 class TestReimport:
-    @pytest.mark.parametrize(
-        ("folder", "program", "files"),
-        [
-            ("coffee_shop", "coffee_shop", COFFEE_FILES + [("sales", "sales_dog.csv")]),
-            ("tiered_pln", "tiered_pln",
-             [("products", "products.csv"), ("members", "members.csv"), ("memberships", "memberships.csv"),
-              ("sales", "sales.csv")]),
-            ("discounting", "coffee_shop", [("products", "products.csv"), ("codes", "codes.csv"),
-                                            ("sales", "sales.csv")]),
-        ],
-    )
+    @pytest.mark.parametrize(("folder", "program", "files"), FIXTURE_IMPORTS)
     def test_importing_the_same_files_again_changes_nothing(self, folder, program, files):
         db, prog = new_ledger(program)
         import_fixture(db, prog, folder, files)
@@ -162,21 +162,12 @@ class TestForeignKeys:
             assert self.keys_on(db)
         assert self.keys_on(db)
 
-    @pytest.mark.parametrize(
-        ("folder", "program", "files"),
-        [
-            ("coffee_shop", "coffee_shop", COFFEE_FILES + [("sales", "sales_dog.csv")]),
-            ("tiered_pln", "points",
-             [("products", "products.csv"), ("members", "members.csv"), ("memberships", "memberships.csv"),
-              ("sales", "sales.csv")]),
-            ("discounting", "coffee_shop", [("products", "products.csv"), ("codes", "codes.csv"),
-                                            ("sales", "sales.csv")]),
-        ],
-    )
-    def test_every_reference_an_import_writes_resolves(self, tmp_path, folder, program, files):
-        """Sales, their lines, returns against sales, codes redeemed, memberships and sign-up points."""
-        db, prog = new_ledger(program, tmp_path / "ledger.db")
-        import_fixture(db, prog, folder, files)
+    @pytest.mark.parametrize(("folder", "files"), [(folder, files) for folder, _, files in FIXTURE_IMPORTS])
+    def test_every_reference_an_import_writes_resolves(self, tmp_path, folder, files):
+        """Sales, their lines, returns against sales, codes redeemed, memberships and (the points
+        programme's) sign-up points of members who join."""
+        db, program = new_ledger("points", tmp_path / "ledger.db")
+        import_fixture(db, program, folder, files)
         assert db.execute("SELECT count(*) FROM sale_lines").fetchone()[0] > 0
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
