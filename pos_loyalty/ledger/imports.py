@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from ..engine import Program
 from ..engine.money import format_number, parse_number, percent_of, share
 from ..engine.points import expiry_for
-from .connection import write
+from .connection import insert, write
 from .reads import load_sale
 from .schema import DEFERRABLE_INDEXES
 from .timestamps import stored_ts, ts_text
@@ -222,11 +222,6 @@ class Saver:
         self._joins: dict[str, str] = {}
         self._pending_codes: dict[str, str] = {}
 
-    def _insert(self, table: str, **row) -> None:
-        """One row, as plain SQL: sqlite-utils' ``insert`` reads the table's shape on every call
-        (ten queries a row; importing 50,000 members took ~15 s)."""
-        self.db.conn.execute(_insert_sql(table, tuple(row)), tuple(row.values()))
-
     # -- members ------------------------------------------------------------------------
 
     def member(self, rec: MemberRecord) -> None:
@@ -244,8 +239,8 @@ class Saver:
             self.counts.unchanged += 1
             return
         created = rec.joined_at or EPOCH
-        self._insert("members", member_id=rec.member_id, name=rec.name, email=rec.email, phone=rec.phone,
-                     birthday=rec.birthday, created_at=ts_text(created))
+        insert(self.db, "members", {"member_id": rec.member_id, "name": rec.name, "email": rec.email,
+                                    "phone": rec.phone, "birthday": rec.birthday, "created_at": ts_text(created)})
         self._known_members().add(rec.member_id)
         if rec.joined_at is not None:
             self._join(rec.member_id, rec.joined_at, first=True)
@@ -258,8 +253,10 @@ class Saver:
         points = self.program.points
         if first and points and points.signup_bonus:
             exp = expiry_for(points, at)
-            self._insert("point_movements", member_id=member_id, ts=ts_text(at), kind="bonus",
-                         points=points.signup_bonus, expires_at=ts_text(exp) if exp else None, reason="sign-up")
+            insert(self.db, "point_movements", {
+                "member_id": member_id, "ts": ts_text(at), "kind": "bonus", "points": points.signup_bonus,
+                "expires_at": ts_text(exp) if exp else None, "reason": "sign-up",
+            })
         self._add_totals(member_id, points=points.signup_bonus if first and points else 0)
 
     def membership(self, rec: MembershipRecord) -> None:
@@ -281,7 +278,7 @@ class Saver:
         if rec.status == "active":
             self._join(rec.member_id, rec.ts, first=not any(s == "active" for _, s in history))
         else:
-            self._insert("memberships", member_id=rec.member_id, ts=ts_text(rec.ts), status=rec.status)
+            insert(self.db, "memberships", {"member_id": rec.member_id, "ts": ts_text(rec.ts), "status": rec.status})
         self.counts.written += 1
 
     def _known_members(self) -> set[str]:
@@ -295,7 +292,7 @@ class Saver:
         row = self.db.execute("SELECT name, category FROM products WHERE product_id = ?", [rec.product_id]).fetchone()
         valid_from = ts_text(rec.valid_from or EPOCH)
         if row is None:
-            self._insert("products", product_id=rec.product_id, name=rec.name, category=rec.category)
+            insert(self.db, "products", {"product_id": rec.product_id, "name": rec.name, "category": rec.category})
             self._known_products().add(rec.product_id)
         elif (row[0], row[1] or None) != (rec.name, rec.category):
             self.db.conn.execute("UPDATE products SET name = ?, category = ? WHERE product_id = ?",
@@ -309,7 +306,7 @@ class Saver:
                 raise RowError("price", f"{rec.product_id} already has another price from {valid_from}; give a new valid_from")
             self.counts.unchanged += 1
             return
-        self._insert("prices", product_id=rec.product_id, valid_from=valid_from, price=rec.price)
+        insert(self.db, "prices", {"product_id": rec.product_id, "valid_from": valid_from, "price": rec.price})
         self.counts.written += 1
 
     def _known_products(self) -> set[str]:
@@ -364,7 +361,7 @@ class Saver:
                 raise RowError("code", f"code {rec.code} already exists with {row[0]} %")
             self.counts.unchanged += 1
             return
-        self._insert("codes", code=rec.code, percent=format_number(rec.percent), issued_at=ts_text(EPOCH))
+        insert(self.db, "codes", {"code": rec.code, "percent": format_number(rec.percent), "issued_at": ts_text(EPOCH)})
         self.counts.written += 1
 
     # -- sales --------------------------------------------------------------------------
