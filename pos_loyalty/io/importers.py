@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from sys import intern
@@ -26,7 +25,7 @@ from ..ledger.imports import (
     Saver,
     import_transaction,
 )
-from ..ledger.timestamps import FIRST_YEAR, LAST_YEAR, TimestampError, parse_day, parse_ts, ts_text
+from ..ledger.timestamps import TimestampError, parse_day, parse_ts, ts_text_of
 from .parallel import parsed
 from .readers import InputError, Progress, cell, expected_lines, guess_format, read_cells, read_rows
 
@@ -244,17 +243,7 @@ def moment_text(key: str, value: str) -> str:
         raise RowError(key, str(exc)) from None
 
 
-@lru_cache(maxsize=4096)
-def _ledger_text(value: str) -> str:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is not None and moment.tzinfo is None and FIRST_YEAR <= moment.year <= LAST_YEAR:
-        # Already local and to the second or finer, as files written by tills are: one parse
-        # instead of parse_ts's cached one (a sale's time is usually new to both caches).
-        return moment.isoformat(timespec="seconds")
-    return ts_text(parse_ts(value))
+_ledger_text = lru_cache(maxsize=4096)(ts_text_of)
 
 
 def sale_events(
