@@ -545,25 +545,10 @@ class Saver:
 
     def _paid_as_priced(self, sale: ImportedSale) -> list[tuple]:
         """Rows of ``sale_lines`` for a sale with no code, or a return with no original sale: each
-        line paid at its amount (given, or unit price x qty, or the catalogue's). Most lines come
-        this way, so :meth:`_priced` and :meth:`_line` are folded into one loop."""
-        sale_id, ts, member_id, kind, _, _, items = sale
-        known = self._products or self._known_products()
-        rows = []
-        for line_no, (product_id, qty, unit, amount) in enumerate(items, start=1):
-            if product_id not in known:
-                raise RowError("product_id", f"unknown product {product_id!r}")
-            if amount is not None:
-                unit = share(amount, 1, qty)
-            elif unit is not None:
-                amount = unit * qty
-            else:
-                unit = self._price_at(product_id, ts)
-                if unit is None:
-                    raise RowError("unit_price", f"{product_id} has no catalogue price at {ts}")
-                amount = unit * qty
-            rows.append((sale_id, line_no, member_id, ts, kind, product_id, qty, unit, amount, 0, amount, None))
-        return rows
+        line paid at its amount (:meth:`_line` inlined: most lines come this way)."""
+        sale_id, ts, member_id, kind = sale.sale_id, sale.ts, sale.member_id, sale.kind
+        return [(sale_id, line_no, member_id, ts, kind, product_id, qty, unit, amount, 0, amount, None)
+                for line_no, (product_id, qty, unit, amount) in enumerate(self._priced(sale), start=1)]
 
     def _sale_lines(self, sale: ImportedSale, priced):
         """(rows of ``sale_lines``, discounts, code redeemed) of a sale with a discount code."""
