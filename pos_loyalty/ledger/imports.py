@@ -133,16 +133,15 @@ def import_transaction(db: Database) -> Iterator[Database]:
     index lookups for each sale line. Keys are on again however the transaction ends, and stay
     on inside a transaction the caller already holds (the pragma cannot change there).
     """
-    if db.conn.in_transaction:
-        with write(db):
-            yield db
-        return
-    db.execute("PRAGMA foreign_keys = OFF")
+    keys_off = not db.conn.in_transaction
+    if keys_off:
+        db.execute("PRAGMA foreign_keys = OFF")
     try:
         with write(db):
             yield db
     finally:
-        db.execute("PRAGMA foreign_keys = ON")
+        if keys_off:
+            db.execute("PRAGMA foreign_keys = ON")
 
 
 @lru_cache(maxsize=64)
