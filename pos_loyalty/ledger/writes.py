@@ -136,13 +136,13 @@ def record_sale(
             _refuse_used(db, basket.code.code)
         _insert_sale(db, sale_id, at, basket, quoted)
         if facts is not None and quoted.status_after is not None:
-            _write_points(db, program, facts, sale_id, at, quoted)
+            points = _write_points(db, program, facts, sale_id, at, quoted)
             events = list(quoted.events)
             warning = expiry_event(quoted.status_after, facts.notified_expiry)
             if warning is not None:
                 events.append(warning)
             _write_events(db, at, events, "sale", sale_id)
-            _bump_summary(db, basket.member_id, at, visits=1, spend=quoted.total)
+            _bump_summary(db, basket.member_id, at, visits=1, spend=quoted.total, points=points)
         balance = quoted.status_after.points.balance if quoted.status_after and quoted.status_after.points else None
     return Receipt(sale_id, at, basket.member_id, quoted, balance)
 
@@ -289,13 +289,14 @@ def _insert_lines(db: Database, sale_id: str, ts: str, member_id: str | None, li
     )
 
 
-def _write_points(db: Database, program: Program, facts, sale_id: str, at: datetime, priced: Quote) -> None:
+def _write_points(db: Database, program: Program, facts, sale_id: str, at: datetime, priced: Quote) -> int:
+    """The sale's point movements, and the lots that lapsed before it; the points they add in all."""
     rules = program.points
     if rules is None:
-        return
+        return 0
     member_id = facts.member_id
     # The quote's status before the sale replayed these facts' points as of ``at``: what lapsed.
-    _write_lapsed(db, member_id, facts, priced.status_before.points.lapsed)
+    lapsed = _write_lapsed(db, member_id, facts, priced.status_before.points.lapsed)
     expires = ts_text(e) if (e := expiry_for(rules, at)) else None
     rows = []
     if priced.points_redeemed:
@@ -304,12 +305,17 @@ def _write_points(db: Database, program: Program, facts, sale_id: str, at: datet
         rows.append(("earn", priced.points_earned, expires, None))
     for reason, points in priced.bonus_reasons:
         rows.append(("bonus", points, expires, reason))
-    _insert_movements(db, member_id, at, rows, sale_id)
+    return _insert_movements(db, member_id, at, rows, sale_id) - lapsed
 
 
-def _insert_movements(db: Database, member_id: str, at: datetime, rows, sale_id: str | None = None) -> None:
+def _insert_movements(db: Database, member_id: str, at: datetime, rows, sale_id: str | None = None) -> int:
+    """Point movements ``(kind, points, expires, reason)`` of one member at ``at``; the points they add.
+
+    Like every writer of point movements here it leaves ``member_summary`` to its caller, who
+    adds all of one write's changes to the member's totals in one statement (:func:`_bump_summary`).
+    """
     if not rows:
-        return
+        return 0
     insert_into(db, "point_movements")(
         {
             "member_id": member_id,
@@ -322,11 +328,11 @@ def _insert_movements(db: Database, member_id: str, at: datetime, rows, sale_id:
         }
         for kind, points, expires, reason in rows
     )
-    _bump_summary(db, member_id, None, points=sum(points for _, points, _, _ in rows))
+    return sum(points for _, points, _, _ in rows)
 
 
 def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime) -> int:
-    """Write ``expire`` rows for lots that lapsed by ``at``, each dated when it lapsed."""
+    """Write ``expire`` rows for lots that lapsed by ``at``, each dated when it lapsed; the points taken."""
     if program.points is None:
         return 0
     facts = load_member_facts(db, member_id)
@@ -334,7 +340,8 @@ def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime) 
 
 
 def _write_lapsed(db: Database, member_id: str, facts, lapsed) -> int:
-    """An ``expire`` row for each (lot id, points) lapsed, dated when its lot lapsed; the points taken."""
+    """An ``expire`` row for each (lot id, points) lapsed, dated when its lot lapsed; the points taken
+    (the caller takes them off the member's summary)."""
     if not lapsed:
         return 0
     expires = {m.movement_id: m.expires_at for m in facts.points}
@@ -342,9 +349,7 @@ def _write_lapsed(db: Database, member_id: str, facts, lapsed) -> int:
         {"member_id": member_id, "ts": ts_text(expires[lot_id]), "kind": "expire", "points": -points, "lot_id": lot_id}
         for lot_id, points in lapsed
     )
-    total = sum(points for _, points in lapsed)
-    _bump_summary(db, member_id, None, points=-total)
-    return total
+    return sum(points for _, points in lapsed)
 
 
 def _write_events(db: Database, at: datetime, events: list[Event], cause_kind: str, cause_id: str) -> None:
@@ -486,10 +491,10 @@ def record_return(
         )
         if sale.member_id is None:
             return receipt
-        clawed, restored = _return_points(db, program, sale, returned, return_id, at)
+        clawed, restored, points = _return_points(db, program, sale, returned, return_id, at)
         after = member_status(program, load_member_facts(db, sale.member_id), at)
         _write_events(db, at, list(status_events(before, after)), "return", return_id)
-        _bump_summary(db, sale.member_id, None, refunds=receipt.refund_total)
+        _bump_summary(db, sale.member_id, None, refunds=receipt.refund_total, points=points)
     return replace(receipt, points_clawed_back=clawed, points_restored=restored, status_after=after)
 
 
@@ -567,10 +572,12 @@ def _insert_return(db: Database, sale: SaleRecord, return_id: str, at: datetime,
 
 
 def _return_points(db: Database, program: Program, sale: SaleRecord, returned, return_id: str, at: datetime):
-    """Claw back what the returned units earned; give back points they were paid with."""
+    """Claw back what the returned units earned; give back points they were paid with.
+
+    Returns (points clawed back, points restored, the points all its movements add)."""
     rules = program.points
     if rules is None:
-        return 0, 0
+        return 0, 0, 0
     refund = sum(r for _, _, r in returned)
     refunded_before = sale.refunded
     returning = {line.line_no: qty for line, qty, _ in returned}
@@ -586,15 +593,14 @@ def _return_points(db: Database, program: Program, sale: SaleRecord, returned, r
         for line, qty, _ in returned
     )
     restored = restore(sale.points_redeemed, value_total, value_before, value_now)
-    expire_lapsed(db, program, sale.member_id, at)
+    lapsed = expire_lapsed(db, program, sale.member_id, at)
     rows = []
     if clawed:
         rows.append(("clawback", -clawed, None, f"return {return_id}"))
     if restored:
         exp = expiry_for(rules, at)
         rows.append(("restore", restored, ts_text(exp) if exp else None, f"return {return_id}"))
-    _insert_movements(db, sale.member_id, at, rows, return_id)
-    return clawed, restored
+    return clawed, restored, _insert_movements(db, sale.member_id, at, rows, return_id) - lapsed
 
 
 def _return_receipt(db: Database, program: Program, record: SaleRecord) -> ReturnReceipt:
@@ -679,12 +685,12 @@ def change_membership(db: Database, program: Program, member_id: str, at: dateti
         first_join = status == "active" and facts.first_join() is None
         before = member_status(program, facts, at)
         insert_into(db, "memberships")({"member_id": member_id, "ts": ts_text(at), "status": status})
+        points = 0
         if first_join and program.points and program.points.signup_bonus:
             exp = expiry_for(program.points, at)
             rows = [("bonus", program.points.signup_bonus, ts_text(exp) if exp else None, "sign-up")]
-            _insert_movements(db, member_id, at, rows)
-        else:
-            _bump_summary(db, member_id, None)
+            points = _insert_movements(db, member_id, at, rows)
+        _bump_summary(db, member_id, None, points=points)
         after = member_status(program, load_member_facts(db, member_id), at)
         kind = "joined" if first_join else ("rejoined" if status == "active" else "resigned")
         _write_events(db, at, [Event(f"member_{kind}", member_id, {})] + list(status_events(before, after)), "membership", member_id)
@@ -728,10 +734,11 @@ def adjust_points(db: Database, program: Program, member_id: str, points: int, r
     with write(db):
         if not member_exists(db, member_id):
             raise LedgerError(f"unknown member {member_id!r}")
-        expire_lapsed(db, program, member_id, at)
+        lapsed = expire_lapsed(db, program, member_id, at)
         before = member_status(program, load_member_facts(db, member_id), at)
         exp = expiry_for(program.points, at) if points > 0 else None
-        _insert_movements(db, member_id, at, [("adjust", points, ts_text(exp) if exp else None, reason.strip())])
+        added = _insert_movements(db, member_id, at, [("adjust", points, ts_text(exp) if exp else None, reason.strip())])
+        _bump_summary(db, member_id, None, points=added - lapsed)
         after = member_status(program, load_member_facts(db, member_id), at)
         _write_events(db, at, list(status_events(before, after)), "adjustment", member_id)
         return after.points.balance
