@@ -42,6 +42,8 @@ def test_any_iso_instant_reads_as_parse_ts_reads_it(moment, offset, spelling, da
     "2026-03-02T09:05:00", "2026-03-02", "2026-03-02 09:05", "2026-03-02T09:05:00.999999",
     "2026-03-02T09:05:00+02:00", "1899-12-31T23:59:59", "3000-01-01", "2026-02-30T10:00:00",
     "yesterday", "", " ", "20260302T090500", " 2026-03-02T09:05:00 ",
+    # Nineteen characters, read by fromisoformat, and not the ledger's form: their text is not theirs.
+    "2026-W10-1T09:05:00", "2026-03-02 09:05:00", "2026-03-02t09:05:00", "2026-061T09:05:00Z",
 ])
 def test_the_awkward_ones_read_as_parse_ts_reads_them(text):
     assert by_ts_text_of(text) == by_parse_ts(text)
