@@ -56,14 +56,14 @@ def points_book(movements: tuple[PointMovement, ...], as_of: datetime) -> Points
             lots[move.movement_id] = Lot(move.movement_id, move.expires_at, move.points - paid_off)
         elif move.points < 0:
             debt += _consume(lots, -move.points, move.ts)
-    live = [lot for lot in lots.values() if lot.remaining > 0 and (lot.expires_at is None or lot.expires_at > as_of)]
-    expired = tuple(
-        (lot.lot_id, lot.remaining)
-        for lot in sorted(lots.values(), key=_sort_key)
-        if lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= as_of
-    )
+    live, expired = [], []
+    for lot in lots.values():
+        if lot.remaining > 0:
+            (live if lot.expires_at is None or lot.expires_at > as_of else expired).append(lot)
+    live.sort(key=_sort_key)
+    expired.sort(key=_sort_key)
     balance = sum(lot.remaining for lot in live) - debt
-    return PointsBook(balance, tuple(sorted(live, key=_sort_key)), debt, expired)
+    return PointsBook(balance, tuple(live), debt, tuple((lot.lot_id, lot.remaining) for lot in expired))
 
 
 def _consume(lots: dict[int, Lot], points: int, at: datetime) -> int:

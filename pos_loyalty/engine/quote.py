@@ -371,10 +371,8 @@ def with_sale(program: Program, facts: MemberFacts, draft: Quote, earned: int, b
             if points:
                 moves.append(PointMovement(next_id, at, kind, points, expiry_for(rules, at)))
                 next_id += 1
-    return replace(
-        facts,
-        lines=facts.lines + new_lines,
-        points=tuple(sorted(facts.points + tuple(moves), key=lambda m: (m.ts, m.movement_id))),
-        sales_count=facts.sales_count + 1,
-    )
+    points = facts.points + tuple(moves)
+    if facts.points and facts.points[-1].ts > at:  # a till whose clock is behind: keep them in time order
+        points = tuple(sorted(points, key=lambda m: (m.ts, m.movement_id)))
+    return replace(facts, lines=facts.lines + new_lines, points=points, sales_count=facts.sales_count + 1)
 

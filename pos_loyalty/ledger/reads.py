@@ -137,11 +137,11 @@ def read_member(db: Database, member_id: str) -> tuple[MemberFacts, tuple] | Non
         """,
         [member_id],
     ):
-        lines.append(PurchaseLine(sale_id, line_no, stored_ts(ts), product_id, category, qty, total, free))
+        lines.append(purchase_line((sale_id, line_no, stored_ts(ts), product_id, category, qty, total, free)))
         if last_line is None or rowid > last_line:
             last_line = rowid
     points = tuple(
-        PointMovement(mid, stored_ts(ts), kind, pts, stored_ts(exp) if exp else None, lot, reason)
+        point_movement((mid, stored_ts(ts), kind, pts, stored_ts(exp) if exp else None, lot, reason))
         for mid, ts, kind, pts, exp, lot, reason in db.conn.execute(
             """
             SELECT movement_id, ts, kind, points, expires_at, lot_id, reason FROM point_movements
@@ -176,6 +176,12 @@ def read_member(db: Database, member_id: str) -> tuple[MemberFacts, tuple] | Non
         last_event,
     )
     return facts, stamp
+
+
+purchase_line = PurchaseLine._make
+point_movement = PointMovement._make
+"""Named tuples from a tuple of their fields, in C: calling the class runs its ``__new__`` in Python
+(a frame per line of every history read)."""
 
 
 _MEMBER_STAMP = """

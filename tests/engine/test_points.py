@@ -52,6 +52,13 @@ class TestEarning:
         assert dict(priced.bonus_reasons) == {"first purchase": 50, "birthday": 200}
         assert priced.points_bonus == 250
 
+    def test_the_status_after_counts_what_is_earned_before_a_later_movement(self):
+        # A till whose clock is behind: the member already has a movement an hour after this sale.
+        later = (*SILVER, points_lot(2, AS_OF + timedelta(hours=1), 40, kind="adjust"))
+        priced = ring_up(member(points=later, sales_count=3), ("cup", 1), cup=1000)
+        assert priced.points_earned > 0
+        assert priced.status_after.points.balance == priced.status_before.points.balance + priced.points_earned
+
     def test_a_resigned_member_earns_nothing(self):
         facts = member(resigns=(AS_OF - timedelta(days=1),), sales_count=3)
         priced = ring_up(facts, ("item", 1), item=1000)
