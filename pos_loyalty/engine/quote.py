@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
+from functools import lru_cache
 
 from .events import Event, status_events
 from .facts import MemberFacts, PointMovement, Product, PurchaseLine
@@ -288,7 +289,9 @@ def _combine(program: Program, candidates: dict[str, tuple[Fraction, str]], amou
     return tuple(discounts)
 
 
+@lru_cache(maxsize=256)
 def _detail(name: str, percent: Fraction) -> str:
+    """``Silver 5%``: a programme has a handful of these, written on every discounted line."""
     return f"{name} {format_number(percent)}%"
 
 
