@@ -363,7 +363,8 @@ def import_file(
 
     try:
         with import_transaction(db):
-            saver = Saver(db, program, expected_lines(path) if kind == "sales" else 0)
+            guess = expected_lines(path)
+            saver = Saver(db, program, guess if kind == "sales" else 0, expected_members=guess if kind == "members" else 0)
             if kind == "sales":
                 args = (path, fmt, program.decimals, refused is not None)
                 with parsed(path, sale_events, *args, progress=progress) as events:

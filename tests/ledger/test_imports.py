@@ -298,6 +298,60 @@ class TestDeferredIndexes:
         assert saver._defer_indexes() == {}  # 1 line coming, the ledger holds more: keep them
 
 
+class TestDeferredNameIndex:
+    """A big members import fills the name search index in one pass at its end, not member by member."""
+
+    @staticmethod
+    def members_file(tmp_path, count: int, bad_row: int | None = None):
+        rows = [[f"n{i:04d}", f"Ana Example{i}", "2026-01-05" if i != bad_row else "2026-02-30"] for i in range(count)]
+        return write_csv(tmp_path / "members.csv", ["member_id", "name", "joined_at"], rows)
+
+    @staticmethod
+    def names_found(db, words: str) -> int:
+        return db.execute("SELECT count(*) FROM member_names WHERE member_names MATCH ?", [words]).fetchone()[0]
+
+    @staticmethod
+    def trigger(db):
+        return db.execute("SELECT sql FROM sqlite_master WHERE name = 'member_names_insert'").fetchone()
+
+    @pytest.fixture
+    def dropped(self, monkeypatch) -> list:
+        """Every members import counts as big; the trigger SQL each one dropped."""
+        monkeypatch.setattr(Saver, "DEFER_MIN_MEMBERS", 1)
+        found = []
+        real = Saver._defer_name_index
+        monkeypatch.setattr(Saver, "_defer_name_index", lambda self: (real(self), found.append(self._names_trigger)))
+        return found
+
+    def test_every_imported_name_is_found_and_the_trigger_is_back(self, tmp_path, dropped):
+        db, program = new_ledger("coffee_shop")
+        trigger = self.trigger(db)
+        import_file(db, program, "members", self.members_file(tmp_path, 40))
+        assert dropped == [trigger[0]]  # it was dropped for this import
+        assert self.trigger(db) == trigger
+        assert self.names_found(db, "ana") == 40 and self.names_found(db, "example17") == 1
+        db.execute("INSERT INTO member_names (member_names) VALUES ('integrity-check')")
+        ledger.add_member(db, program, "late", ledger.parse_ts("2026-02-01"), name="Zed Later")
+        assert self.names_found(db, "zed") == 1  # the trigger indexes the next member again
+
+    def test_a_refused_import_leaves_the_trigger_and_the_index(self, tmp_path, dropped):
+        db, program = new_ledger("coffee_shop")
+        trigger, before = self.trigger(db), dump(db)
+        with pytest.raises(InputError, match="row 39"):
+            import_file(db, program, "members", self.members_file(tmp_path, 40, bad_row=37))
+        assert dropped == [trigger[0]]  # dropped before the bad row was reached
+        assert self.trigger(db) == trigger and dump(db) == before
+        assert self.names_found(db, "ana") == 0
+
+    def test_a_small_import_into_a_bigger_ledger_keeps_the_trigger(self, tmp_path, monkeypatch):
+        db, program = new_ledger("coffee_shop")
+        import_file(db, program, "members", self.members_file(tmp_path, 40))
+        monkeypatch.setattr(Saver, "DEFER_MIN_MEMBERS", 1)
+        saver = Saver(db, program, expected_members=5)
+        saver._defer_name_index()
+        assert saver._names_trigger is None and self.trigger(db) is not None
+
+
 @pytest.mark.parametrize("limit", [100_000, 1], ids=["totals held", "totals added as they go"])
 def test_an_import_adds_its_totals_to_what_the_till_already_recorded(tmp_path, monkeypatch, limit):
     """member_summary after an import equals a rebuild from the facts: members with till sales before
