@@ -32,6 +32,9 @@ LEDGER_TO_FILE = {"sale_id": "InvoiceNo", "member_id": "CustomerID", "product_id
 """The file's column for a ledger field the Saver names in a refusal."""
 OPEN_INVOICES = 256
 """Invoices kept open while reading: an invoice's lines may be interleaved with a few others."""
+LINES_PER_CUSTOMER = 100
+"""A low guess of the file's lines per customer (the UCI file has 124), for the Saver's guess of
+the members an import brings (see ``Saver.DEFER_MIN_MEMBERS``)."""
 
 
 @dataclass
@@ -257,7 +260,8 @@ def import_online_retail(
                 summary.anonymous_lines += len(rows)
 
     with import_transaction(db):
-        saver = Saver(db, program, expected_lines(path))
+        lines = expected_lines(path)
+        saver = Saver(db, program, lines, expected_members=lines // LINES_PER_CUSTOMER)
         with parsed(path, invoice_events, path, rejects is not None, progress=progress) as events:
             for event in events:
                 tag = event[0]

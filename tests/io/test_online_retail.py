@@ -100,6 +100,25 @@ def test_real_rows_import_as_an_independent_reading_says(real_subset):
     assert verify(db) == []
 
 
+def test_members_met_in_the_file_are_in_the_name_index_built_at_the_end(real_subset, monkeypatch):
+    """An import that brings many members drops the name index's trigger and rebuilds the index once."""
+    from pos_loyalty.ledger.imports import Saver
+
+    monkeypatch.setattr(Saver, "DEFER_MIN_MEMBERS", 1)
+    db, program = fresh_ledger()
+    trigger = "SELECT sql FROM sqlite_master WHERE name = 'member_names_insert'"
+    before = db.execute(trigger).fetchone()
+    dropped = []
+    real = Saver._defer_name_index
+    monkeypatch.setattr(Saver, "_defer_name_index", lambda self: (real(self), dropped.append(self._names_trigger)))
+    summary = import_online_retail(db, program, real_subset)
+    assert summary.members_added > 0 and before[0] in dropped
+    assert db.execute(trigger).fetchone() == before
+    db.execute("INSERT INTO member_names (member_names) VALUES ('integrity-check')")
+    indexed = db.execute("SELECT count(*) FROM member_names_docsize").fetchone()[0]
+    assert indexed == db.execute("SELECT count(*) FROM members").fetchone()[0] == summary.members_added
+
+
 def test_reimporting_changes_nothing(real_subset):
     db, program = fresh_ledger()
     import_online_retail(db, program, real_subset)

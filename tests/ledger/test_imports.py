@@ -327,7 +327,7 @@ class TestDeferredNameIndex:
         db, program = new_ledger("coffee_shop")
         trigger = self.trigger(db)
         import_file(db, program, "members", self.members_file(tmp_path, 40))
-        assert dropped == [trigger[0]]  # it was dropped for this import
+        assert set(dropped) == {trigger[0]}  # it was dropped for this import
         assert self.trigger(db) == trigger
         assert self.names_found(db, "ana") == 40 and self.names_found(db, "example17") == 1
         db.execute("INSERT INTO member_names (member_names) VALUES ('integrity-check')")
@@ -339,7 +339,7 @@ class TestDeferredNameIndex:
         trigger, before = self.trigger(db), dump(db)
         with pytest.raises(InputError, match="row 39"):
             import_file(db, program, "members", self.members_file(tmp_path, 40, bad_row=37))
-        assert dropped == [trigger[0]]  # dropped before the bad row was reached
+        assert set(dropped) == {trigger[0]}  # dropped before the bad row was reached
         assert self.trigger(db) == trigger and dump(db) == before
         assert self.names_found(db, "ana") == 0
 
