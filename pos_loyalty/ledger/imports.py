@@ -485,36 +485,40 @@ class Saver:
 
     def _defer_indexes(self) -> dict[str, str]:
         """Drop the deferrable indexes when this import is big for the ledger; their SQL, to rebuild."""
-        # Append-only, so the largest rowid is the number of lines ever written (cheap to read).
-        held = self.db.execute("SELECT coalesce(max(rowid), 0) FROM sale_lines").fetchone()[0]
-        if self.expected_lines < max(self.DEFER_MIN_LINES, held):
+        if not self._big_for("sale_lines", self.expected_lines, self.DEFER_MIN_LINES):
             return {}
-        marks = ", ".join("?" * len(DEFERRABLE_INDEXES))
-        found = dict(
-            self.db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})",
-                            DEFERRABLE_INDEXES).fetchall()
-        )
-        for name in found:
-            self.db.execute(f"DROP INDEX {name}")
-        return found
+        return self._drop_until_finish("index", DEFERRABLE_INDEXES)
 
     def _defer_name_index(self) -> None:
         """Before this import's first new member: drop the trigger that indexes each new member's
-        name when the import brings at least as many members as the ledger holds (and
-        ``DEFER_MIN_MEMBERS``); :meth:`finish` puts it back and rebuilds the index from every name.
-        50,000 members: 2.8-4.2 s in the trigger, 0.4-0.5 s to rebuild. Both happen in the import's
-        transaction, so a refused import leaves the trigger."""
+        name when the import is big for the ledger (``DEFER_MIN_MEMBERS``); :meth:`finish` puts it
+        back and rebuilds the index from every name. 50,000 members: 2.8-4.2 s in the trigger,
+        0.4-0.5 s to rebuild."""
         if self._names_checked:
             return
         self._names_checked = True
-        held = self.db.execute("SELECT coalesce(max(rowid), 0) FROM members").fetchone()[0]
-        if self.expected_members < max(self.DEFER_MIN_MEMBERS, held):
-            return
-        name = f"{NAME_INDEX}_insert"
-        row = self.db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone()
-        if row is not None:
-            self.db.execute(f"DROP TRIGGER {name}")
-            self._names_trigger = row[0]
+        if self._big_for("members", self.expected_members, self.DEFER_MIN_MEMBERS):
+            name = f"{NAME_INDEX}_insert"
+            self._names_trigger = self._drop_until_finish("trigger", (name,)).get(name)
+
+    def _big_for(self, table: str, expected: int, minimum: int) -> bool:
+        """Whether ``expected`` new rows are at least as many as ``table`` holds, and ``minimum``."""
+        # Append-only tables: the largest rowid is the number of rows ever written (cheap to read).
+        held = self.db.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0]
+        return expected >= max(minimum, held)
+
+    def _drop_until_finish(self, kind: str, names: tuple[str, ...]) -> dict[str, str]:
+        """Drop the named indexes or triggers that exist; their SQL, for :meth:`finish` to put back.
+
+        Dropped and put back inside the import's transaction: a refused import leaves them."""
+        marks = ", ".join("?" * len(names))
+        found = dict(
+            self.db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = ? AND name IN ({marks})",
+                            [kind, *names]).fetchall()
+        )
+        for name in found:
+            self.db.execute(f"DROP {kind.upper()} {name}")
+        return found
 
     def finish(self) -> ImportCounts:
         """Flush what is buffered, rebuild any deferred index and bring the per-member cache up to date."""
