@@ -142,13 +142,7 @@ def read_member(db: Database, member_id: str) -> tuple[MemberFacts, tuple] | Non
             last_line = rowid
     points = tuple(
         point_movement((mid, stored_ts(ts), kind, pts, stored_ts(exp) if exp else None, lot, reason))
-        for mid, ts, kind, pts, exp, lot, reason in db.conn.execute(
-            """
-            SELECT movement_id, ts, kind, points, expires_at, lot_id, reason FROM point_movements
-             WHERE member_id = ? ORDER BY ts, movement_id
-            """,
-            [member_id],
-        )
+        for mid, ts, kind, pts, exp, lot, reason in db.conn.execute(MEMBER_POINTS_SQL, [member_id])
     )
     # Every sale has at least one line and a sale's quantities are positive (a return's are
     # negative here), so the member's sales are the distinct sale ids of their positive lines.
@@ -176,6 +170,13 @@ def read_member(db: Database, member_id: str) -> tuple[MemberFacts, tuple] | Non
         last_event,
     )
     return facts, stamp
+
+
+MEMBER_POINTS_SQL = """
+    SELECT movement_id, ts, kind, points, expires_at, lot_id, reason FROM point_movements
+     WHERE member_id = ? ORDER BY ts, movement_id
+"""
+"""A member's point movements in the engine's order, read off ``schema.POINTS_HISTORY_INDEX``."""
 
 
 purchase_line = PurchaseLine._make

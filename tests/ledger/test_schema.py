@@ -9,8 +9,12 @@ from datetime import datetime
 import pytest
 
 from pos_loyalty import ledger
+from pos_loyalty.engine import Basket, BasketLine
 from pos_loyalty.ledger.browse import member_page
-from pos_loyalty.ledger.schema import MEMBER_HISTORY_COLUMNS, MEMBER_HISTORY_INDEX
+from pos_loyalty.ledger.reads import MEMBER_POINTS_SQL
+from pos_loyalty.ledger.schema import (
+    MEMBER_HISTORY_COLUMNS, MEMBER_HISTORY_INDEX, POINTS_HISTORY_COLUMNS, POINTS_HISTORY_INDEX,
+)
 from pos_loyalty.ledger.verify import verify
 
 from ..support import COFFEE_FILES, import_fixture, new_ledger
@@ -32,6 +36,34 @@ def test_a_member_history_is_read_off_the_covering_index(tmp_path):
     )
     shown = plan(db, history, ["kris"])
     assert f"COVERING INDEX {MEMBER_HISTORY_INDEX}" in shown and "TEMP B-TREE" not in shown, shown
+
+
+def test_a_members_points_are_read_off_their_covering_index_in_order(tmp_path):
+    db, _ = new_ledger("points", tmp_path / "points.db")
+    shown = plan(db, MEMBER_POINTS_SQL, ["kris"])
+    assert f"COVERING INDEX {POINTS_HISTORY_INDEX}" in shown and "TEMP B-TREE" not in shown, shown
+
+
+def test_a_ledger_from_before_the_points_history_index_is_upgraded(tmp_path):
+    path = tmp_path / "old.db"
+    db, program = new_ledger("points", path)
+    import_fixture(db, program, "coffee_shop", [("products", "products.csv")])
+    at = datetime(2026, 3, 2, 9)
+    ledger.add_member(db, program, "kris", at, name="Kris")
+    ledger.record_sale(db, program, Basket((BasketLine("coffee", 2),), member_id="kris"), at, "S1")
+    with ledger.write(db):
+        db.execute(f"DROP INDEX {POINTS_HISTORY_INDEX}")
+        db.execute('CREATE INDEX "idx_point_movements_member_id_ts" ON "point_movements" ("member_id", "ts")')
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm005_points_history_index'")
+    before = ledger.load_member_facts(db, "kris").points
+    db.conn.close()
+
+    reopened = ledger.connect(path)
+    found = indexes(reopened)
+    assert "idx_point_movements_member_id_ts" not in found
+    assert all(column in found[POINTS_HISTORY_INDEX] for column in POINTS_HISTORY_COLUMNS)
+    assert before and ledger.load_member_facts(reopened, "kris").points == before
+    assert verify(reopened) == []
 
 
 def test_a_members_sales_are_found_through_their_lines_without_scanning_sales(tmp_path):
