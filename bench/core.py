@@ -51,9 +51,11 @@ from pos_loyalty.ledger.verify import rebuild_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "fixtures" / "programs"
-FIXTURE_VERSION = 3
+FIXTURE_VERSION = 4
 """Bump when the generator or the schema it builds into changes, so an old ledger is rebuilt rather
-than reused (3: the covering member-history index)."""
+than reused (3: the covering member-history index; 4: the covering points-history index, which a
+migration would build packed full, so that the first checkouts split its pages as a ledger grown
+by checkouts never does)."""
 
 END = dt.datetime(2026, 6, 1, 0, 0, 0)
 START = END - dt.timedelta(days=730)

@@ -29,7 +29,7 @@ from ..engine import (
 )
 from ..engine.money import parse_number, share
 from ..engine.points import clawback, expiry_for, points_book, restore
-from .connection import LedgerError, insert_into, write
+from .connection import LedgerError, insert, insert_into, write
 from .contacts import ContactError, email_address, phone_number
 from .reads import (
     PROGRAM_KEY, SaleRecord, load_catalogue, load_member_facts, load_sale, member_exists, member_stamp, read_member,
@@ -123,28 +123,61 @@ def record_sale(
     """
     code = code or (basket.code.code if basket.code else None)
     early = None if db.conn.in_transaction else _price_in_snapshot(db, program, basket, at, code)
+    # The rows are shaped before the lock too: other tills queue for it, so it is held for SQLite's
+    # work only.
+    early_rows = None if early is None else _sale_rows(program, early, sale_id, at)
     with write(db):
         existing = load_sale(db, sale_id)
         if existing is not None:
             return _replayed(db, program, existing, basket, code)
         if early is not None and (early.seen == _data_version(db) or early.stamp == member_stamp(db, basket.member_id)):
-            priced = early  # nobody else has written since, or nothing this price rests on moved
+            priced, rows = early, early_rows  # nobody else has written since, or nothing this price rests on moved
         else:
             priced = _price(db, program, basket, at, code)
-        facts, basket, quoted = priced.facts, priced.basket, priced.quote
-        if basket.code is not None:
-            _refuse_used(db, basket.code.code)
-        _insert_sale(db, sale_id, at, basket, quoted)
-        if facts is not None and quoted.status_after is not None:
-            points = _write_points(db, program, facts, sale_id, at, quoted)
-            events = list(quoted.events)
-            warning = expiry_event(quoted.status_after, facts.notified_expiry)
-            if warning is not None:
-                events.append(warning)
-            _write_events(db, at, events, "sale", sale_id)
-            _bump_summary(db, basket.member_id, at, visits=1, spend=quoted.total, points=points)
-        balance = quoted.status_after.points.balance if quoted.status_after and quoted.status_after.points else None
-    return Receipt(sale_id, at, basket.member_id, quoted, balance)
+            rows = _sale_rows(program, priced, sale_id, at)
+        if priced.basket.code is not None:
+            _refuse_used(db, priced.basket.code.code)
+        rows.write(db)
+    quoted = priced.quote
+    balance = quoted.status_after.points.balance if quoted.status_after and quoted.status_after.points else None
+    return Receipt(sale_id, at, priced.basket.member_id, quoted, balance)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The rows one write adds, in the order they go in, and its change to the member's totals."""
+
+    inserts: tuple[tuple[str, list[dict]], ...]
+    """(table, rows): a table may come twice, for rows of different columns."""
+    summary: tuple[str, dict] | None = None
+    """The statement that adds the write to the member's totals (:func:`_summary_upsert`)."""
+
+    def write(self, db: Database) -> None:
+        for table, rows in self.inserts:
+            insert(db, table, rows)
+        if self.summary is not None:
+            db.execute(*self.summary)
+
+
+def _sale_rows(program: Program, priced: "_Priced", sale_id: str, at: datetime) -> _Rows:
+    """Every row a priced sale adds: the sale, its lines and discounts, its code's redemption, and for
+    a member their point movements, events and totals."""
+    facts, basket, quoted = priced.facts, priced.basket, priced.quote
+    ts = ts_text(at)
+    inserts = [("sales", [_sale_row(sale_id, ts, basket, quoted)]), *_line_rows(sale_id, ts, basket.member_id, quoted.lines)]
+    if basket.code is not None:
+        inserts.append(("code_redemptions", [{"code": basket.code.code, "sale_id": sale_id, "ts": ts}]))
+    summary = None
+    if facts is not None and quoted.status_after is not None:
+        points_rows, points = _points_rows(program, facts, sale_id, at, quoted)
+        inserts += points_rows
+        events = list(quoted.events)
+        warning = expiry_event(quoted.status_after, facts.notified_expiry)
+        if warning is not None:
+            events.append(warning)
+        inserts.append(("outbox", _event_rows(at, events, "sale", sale_id)))
+        summary = _summary_upsert(basket.member_id, at, visits=1, spend=quoted.total, points=points)
+    return _Rows(tuple((table, rows) for table, rows in inserts if rows), summary)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,32 +267,27 @@ def _refuse_used(db: Database, code: str) -> None:
         raise LedgerError(f"discount code {code} was already used (sale {used[0]})")
 
 
-def _insert_sale(db: Database, sale_id: str, at: datetime, basket: Basket, priced: Quote) -> None:
-    ts = ts_text(at)
-    insert_into(db, "sales")(
-        {
-            "sale_id": sale_id,
-            "ts": ts,
-            "member_id": basket.member_id,
-            "kind": "sale",
-            "original_sale_id": None,
-            "discount_code": basket.code.code if basket.code else None,
-            "subtotal": priced.subtotal,
-            "discount_total": priced.discount_total,
-            "total": priced.total,
-            "points_earned": priced.points_earned,
-            "points_bonus": priced.points_bonus,
-            "points_redeemed": priced.points_redeemed,
-            "source": "till",
-        }
-    )
-    _insert_lines(db, sale_id, ts, basket.member_id, priced.lines)
-    if basket.code is not None:
-        insert_into(db, "code_redemptions")({"code": basket.code.code, "sale_id": sale_id, "ts": ts})
+def _sale_row(sale_id: str, ts: str, basket: Basket, priced: Quote) -> dict:
+    return {
+        "sale_id": sale_id,
+        "ts": ts,
+        "member_id": basket.member_id,
+        "kind": "sale",
+        "original_sale_id": None,
+        "discount_code": basket.code.code if basket.code else None,
+        "subtotal": priced.subtotal,
+        "discount_total": priced.discount_total,
+        "total": priced.total,
+        "points_earned": priced.points_earned,
+        "points_bonus": priced.points_bonus,
+        "points_redeemed": priced.points_redeemed,
+        "source": "till",
+    }
 
 
-def _insert_lines(db: Database, sale_id: str, ts: str, member_id: str | None, lines) -> None:
-    insert_into(db, "sale_lines")(
+def _line_rows(sale_id: str, ts: str, member_id: str | None, lines) -> list[tuple[str, list[dict]]]:
+    """The sale's lines and their discounts, as (table, rows)."""
+    line_rows = [
         {
             "sale_id": sale_id,
             "line_no": line_no,
@@ -274,8 +302,8 @@ def _insert_lines(db: Database, sale_id: str, ts: str, member_id: str | None, li
             "original_line_no": None,
         }
         for line_no, line in enumerate(lines, start=1)
-    )
-    insert_into(db, "line_discounts")(
+    ]
+    discount_rows = [
         {
             "sale_id": sale_id,
             "line_no": line_no,
@@ -286,49 +314,57 @@ def _insert_lines(db: Database, sale_id: str, ts: str, member_id: str | None, li
         }
         for line_no, line in enumerate(lines, start=1)
         for seq, discount in enumerate(line.discounts, start=1)
-    )
+    ]
+    return [("sale_lines", line_rows), ("line_discounts", discount_rows)]
 
 
-def _write_points(db: Database, program: Program, facts, sale_id: str, at: datetime, priced: Quote) -> int:
-    """The sale's point movements, and the lots that lapsed before it; the points they add in all."""
+def _points_rows(program: Program, facts, sale_id: str, at: datetime, priced: Quote) -> tuple[list, int]:
+    """The sale's point movements and the lots that lapsed before it, as (table, rows); the points
+    they add in all."""
     rules = program.points
     if rules is None:
-        return 0
+        return [], 0
     member_id = facts.member_id
     # The quote's status before the sale replayed these facts' points as of ``at``: what lapsed.
-    lapsed = _write_lapsed(db, member_id, facts, priced.status_before.points.lapsed)
+    lapsed_rows, lapsed = _lapsed_rows(member_id, facts, priced.status_before.points.lapsed)
     expires = ts_text(e) if (e := expiry_for(rules, at)) else None
-    rows = []
+    moves = []
     if priced.points_redeemed:
-        rows.append(("redeem", -priced.points_redeemed, None, None))
+        moves.append(("redeem", -priced.points_redeemed, None, None))
     if priced.points_earned:
-        rows.append(("earn", priced.points_earned, expires, None))
+        moves.append(("earn", priced.points_earned, expires, None))
     for reason, points in priced.bonus_reasons:
-        rows.append(("bonus", points, expires, reason))
-    return _insert_movements(db, member_id, at, rows, sale_id) - lapsed
+        moves.append(("bonus", points, expires, reason))
+    movement_rows, added = _movement_rows(member_id, at, moves, sale_id)
+    return [("point_movements", lapsed_rows), ("point_movements", movement_rows)], added - lapsed
 
 
-def _insert_movements(db: Database, member_id: str, at: datetime, rows, sale_id: str | None = None) -> int:
+def _insert_movements(db: Database, member_id: str, at: datetime, moves, sale_id: str | None = None) -> int:
     """Point movements ``(kind, points, expires, reason)`` of one member at ``at``; the points they add.
 
     Like every writer of point movements here it leaves ``member_summary`` to its caller, who
     adds all of one write's changes to the member's totals in one statement (:func:`_bump_summary`).
     """
-    if not rows:
-        return 0
-    insert_into(db, "point_movements")(
+    rows, points = _movement_rows(member_id, at, moves, sale_id)
+    insert(db, "point_movements", rows)
+    return points
+
+
+def _movement_rows(member_id: str, at: datetime, moves, sale_id: str | None) -> tuple[list[dict], int]:
+    ts = ts_text(at)
+    rows = [
         {
             "member_id": member_id,
-            "ts": ts_text(at),
+            "ts": ts,
             "kind": kind,
             "points": points,
             "expires_at": expires,
             "sale_id": sale_id,
             "reason": reason,
         }
-        for kind, points, expires, reason in rows
-    )
-    return sum(points for _, points, _, _ in rows)
+        for kind, points, expires, reason in moves
+    ]
+    return rows, sum(points for _, points, _, _ in moves)
 
 
 def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime) -> int:
@@ -342,20 +378,31 @@ def expire_lapsed(db: Database, program: Program, member_id: str, at: datetime) 
 def _write_lapsed(db: Database, member_id: str, facts, lapsed) -> int:
     """An ``expire`` row for each (lot id, points) lapsed, dated when its lot lapsed; the points taken
     (the caller takes them off the member's summary)."""
+    rows, points = _lapsed_rows(member_id, facts, lapsed)
+    insert(db, "point_movements", rows)
+    return points
+
+
+def _lapsed_rows(member_id: str, facts, lapsed) -> tuple[list[dict], int]:
     if not lapsed:
-        return 0
+        return [], 0
     expires = {m.movement_id: m.expires_at for m in facts.points}
-    insert_into(db, "point_movements")(
+    rows = [
         {"member_id": member_id, "ts": ts_text(expires[lot_id]), "kind": "expire", "points": -points, "lot_id": lot_id}
         for lot_id, points in lapsed
-    )
-    return sum(points for _, points in lapsed)
+    ]
+    return rows, sum(points for _, points in lapsed)
 
 
 def _write_events(db: Database, at: datetime, events: list[Event], cause_kind: str, cause_id: str) -> None:
-    insert_into(db, "outbox")(
+    insert(db, "outbox", _event_rows(at, events, cause_kind, cause_id))
+
+
+def _event_rows(at: datetime, events: list[Event], cause_kind: str, cause_id: str) -> list[dict]:
+    ts = ts_text(at)
+    return [
         {
-            "ts": ts_text(at),
+            "ts": ts,
             "member_id": event.member_id,
             "kind": event.kind,
             "payload": json.dumps(event.payload, sort_keys=True),
@@ -363,13 +410,20 @@ def _write_events(db: Database, at: datetime, events: list[Event], cause_kind: s
             "cause_id": cause_id,
         }
         for event in events
-    )
+    ]
 
 
 def _bump_summary(
     db: Database, member_id: str, at: datetime | None, *, visits: int = 0, spend: int = 0, refunds: int = 0, points: int = 0
 ) -> None:
-    """Keep the per-member running totals (a cache ``verify`` rebuilds and compares).
+    """Keep the per-member running totals (a cache ``verify`` rebuilds and compares)."""
+    db.execute(*_summary_upsert(member_id, at, visits=visits, spend=spend, refunds=refunds, points=points))
+
+
+def _summary_upsert(
+    member_id: str, at: datetime | None, *, visits: int = 0, spend: int = 0, refunds: int = 0, points: int = 0
+) -> tuple[str, dict]:
+    """The statement that adds a write to the member's running totals, and its parameters.
 
     Only the totals that change are SET: SQLite rewrites an index whenever its column is assigned,
     even to the same value, and every index entry rewritten is another page in the commit.
@@ -378,7 +432,7 @@ def _bump_summary(
     assignments = [f"{column} = {column} + :{column}" for column, delta in changes.items() if delta]
     if at is not None:
         assignments.append("last_visit = max(coalesce(last_visit, ''), :last_visit)")
-    db.execute(
+    return (
         _SUMMARY_UPSERT.format(action=f"UPDATE SET {', '.join(assignments)}" if assignments else "NOTHING"),
         {"member_id": member_id, "last_visit": ts_text(at) if at else None, **changes},
     )
