@@ -181,8 +181,9 @@ MEMBER_POINTS_SQL = """
 
 purchase_line = PurchaseLine._make
 point_movement = PointMovement._make
-"""Named tuples from a tuple of their fields, in C: calling the class runs its ``__new__`` in Python
-(a frame per line of every history read)."""
+"""Named tuples from a tuple of their fields. ``_make`` is Python too (in 3.11), but it hands the tuple to
+``tuple.__new__`` whole, where calling the class passes each field through its generated ``__new__``:
+407 against 469 ns a line (``timeit``, a sale line of eight fields)."""
 
 
 _MEMBER_STAMP = """
