@@ -34,12 +34,7 @@ def load_catalogue(
     version has moved (triggers move it on every product or price written), so pricing a basket at
     the till costs no query. ``version``: the caller has just read it in its own snapshot.
     """
-    if version is None:
-        version = catalogue_version(db)
-    cached: _Catalogue | None = getattr(db, "_pos_catalogue", None)
-    if cached is None or cached.version != version:
-        cached = _read_catalogue(db)
-        db._pos_catalogue = cached
+    cached = _catalogue(db, catalogue_version(db) if version is None else version)
     at_text = ts_text(at)
     found = {}
     for product_id in cached.products if product_ids is None else product_ids:
@@ -52,6 +47,16 @@ def load_catalogue(
         if index:
             found[product_id] = Product(product_id, product[0], product[1], prices[index - 1])
     return found
+
+
+def _catalogue(db: Database, version: int) -> "_Catalogue":
+    """The connection's copy of the catalogue, read again if ``version`` (read by the caller in its
+    own snapshot) is not the copy's."""
+    cached: _Catalogue | None = getattr(db, "_pos_catalogue", None)
+    if cached is None or cached.version != version:
+        cached = _read_catalogue(db)
+        db._pos_catalogue = cached
+    return cached
 
 
 def catalogue_version(db: Database) -> int:
@@ -122,22 +127,13 @@ def read_member(db: Database, member_id: str) -> tuple[MemberFacts, tuple] | Non
         "SELECT ts, status, id FROM memberships WHERE member_id = ? ORDER BY ts, id", [member_id]
     ).fetchall()
     memberships = tuple(MembershipChange(stored_ts(ts), status) for ts, status, _ in membership_rows)
+    # A line's category is its product's, from the catalogue the connection keeps (the version
+    # was read above, in this snapshot): a join would look each product up in two b-trees.
+    products = _catalogue(db, version).products
     last_line = None
     lines = []
-    for sale_id, line_no, ts, product_id, category, qty, total, free, rowid in db.conn.execute(
-        """
-        SELECT l.sale_id, l.line_no, l.ts, l.product_id, p.category,
-               CASE l.kind WHEN 'return' THEN -l.qty ELSE l.qty END,
-               CASE l.kind WHEN 'return' THEN -l.total ELSE l.total END,
-               CASE l.kind WHEN 'return' THEN -l.free_units ELSE l.free_units END,
-               l.rowid
-          FROM sale_lines l JOIN products p ON p.product_id = l.product_id
-         WHERE l.member_id = ?
-         ORDER BY l.ts, l.sale_id, l.line_no
-        """,
-        [member_id],
-    ):
-        lines.append(purchase_line((sale_id, line_no, stored_ts(ts), product_id, category, qty, total, free)))
+    for sale_id, line_no, ts, product_id, qty, total, free, rowid in db.conn.execute(MEMBER_LINES_SQL, [member_id]):
+        lines.append(purchase_line((sale_id, line_no, stored_ts(ts), product_id, products[product_id][1], qty, total, free)))
         if last_line is None or rowid > last_line:
             last_line = rowid
     points = tuple(
@@ -170,6 +166,17 @@ def read_member(db: Database, member_id: str) -> tuple[MemberFacts, tuple] | Non
         last_event,
     )
     return facts, stamp
+
+
+MEMBER_LINES_SQL = """
+    SELECT sale_id, line_no, ts, product_id,
+           CASE kind WHEN 'return' THEN -qty ELSE qty END,
+           CASE kind WHEN 'return' THEN -total ELSE total END,
+           CASE kind WHEN 'return' THEN -free_units ELSE free_units END,
+           rowid
+      FROM sale_lines WHERE member_id = ? ORDER BY ts, sale_id, line_no
+"""
+"""A member's lines in the engine's order (returns negative), read off ``schema.MEMBER_HISTORY_INDEX``."""
 
 
 MEMBER_POINTS_SQL = """

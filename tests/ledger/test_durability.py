@@ -174,6 +174,33 @@ def test_the_catalogue_copy_answers_as_the_tables_do_and_follows_every_write(sho
     assert ledger.load_catalogue(db, AT, ["tea"])["tea"].category == "infusions"
 
 
+def test_a_members_lines_carry_their_products_category_as_the_tables_hold_it(shop):
+    """A history line's category comes from the connection's copy of the catalogue, not a join:
+    it must be the products table's, and follow a change another till makes to it."""
+    path, db, program = shop
+    with ledger.write(db):
+        db.execute("INSERT INTO products (product_id, name, category) VALUES ('scone', 'Scone', 'bakery')")
+        db.execute("INSERT INTO prices (product_id, valid_from, price) VALUES ('scone', ?, 250)", [ledger.ts_text(OPENING)])
+    basket = Basket((BasketLine("scone", 2), BasketLine("tea"), BasketLine("coffee")), "ann")
+    ledger.record_sale(db, program, basket, AT, "S-ann")
+    ledger.record_return(db, program, "S-ann", [BasketLine("scone")], AT + timedelta(minutes=5))
+
+    def by_sql():
+        return sorted(db.execute(
+            "SELECT l.product_id, p.category, CASE l.kind WHEN 'return' THEN -l.qty ELSE l.qty END"
+            "  FROM sale_lines l JOIN products p USING (product_id) WHERE l.member_id = 'ann'"
+        ).fetchall())
+
+    def by_facts():
+        return sorted((line.product_id, line.category, line.qty) for line in ledger.load_member_facts(db, "ann").lines)
+
+    assert ("scone", "bakery", -1) in by_facts() and by_facts() == by_sql()
+    other = ledger.connect(path)
+    with ledger.write(other):
+        other.execute("UPDATE products SET category = 'pastry' WHERE product_id = 'scone'")
+    assert ("scone", "pastry", 2) in by_facts() and by_facts() == by_sql()
+
+
 @pytest.mark.parametrize("fixture", ["coffee", "tiered", "points_shop"])
 def test_the_stamp_read_with_a_members_facts_is_the_one_read_under_the_lock(fixture, request):
     """A checkout keeps its early price only when the two agree, so they must agree while nothing

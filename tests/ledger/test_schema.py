@@ -11,7 +11,7 @@ import pytest
 from pos_loyalty import ledger
 from pos_loyalty.engine import Basket, BasketLine
 from pos_loyalty.ledger.browse import member_page
-from pos_loyalty.ledger.reads import MEMBER_POINTS_SQL
+from pos_loyalty.ledger.reads import MEMBER_LINES_SQL, MEMBER_POINTS_SQL
 from pos_loyalty.ledger.schema import (
     MEMBER_HISTORY_COLUMNS, MEMBER_HISTORY_INDEX, POINTS_HISTORY_COLUMNS, POINTS_HISTORY_INDEX,
 )
@@ -30,11 +30,7 @@ def plan(db, sql: str, params: list) -> str:
 
 def test_a_member_history_is_read_off_the_covering_index(tmp_path):
     db, _ = new_ledger("coffee_shop", tmp_path / "shop.db")
-    history = (
-        "SELECT sale_id, line_no, ts, product_id, kind, qty, total, free_units FROM sale_lines"
-        " WHERE member_id = ? ORDER BY ts, sale_id, line_no"
-    )
-    shown = plan(db, history, ["kris"])
+    shown = plan(db, MEMBER_LINES_SQL, ["kris"])
     assert f"COVERING INDEX {MEMBER_HISTORY_INDEX}" in shown and "TEMP B-TREE" not in shown, shown
 
 
