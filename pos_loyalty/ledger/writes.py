@@ -226,7 +226,8 @@ def _price(db: Database, program: Program, basket: Basket, at: datetime, code: s
                 f"time {ts_text(at)}; check the till's clock and try again"
             )
     # A code is always looked up here, never taken on the caller's word.
-    basket = replace(basket, code=_code_offer(db, code) if code else None)
+    if code or basket.code is not None:
+        basket = replace(basket, code=_code_offer(db, code) if code else None)
     catalogue = _priced_catalogue(db, basket, at, version=stamp[0])
     try:
         priced = quote(program, facts, basket, catalogue, at)
