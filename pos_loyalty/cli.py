@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from . import ledger
 from .engine import Basket, BasketLine, MemberStatus, Program, ProgramError, format_amount, member_status
-from .io.exporters import EXPORTS, ROWS, event_rows, flatten_event, flatten_status, write_rows
+from .io.exporters import EXPORTS, ROWS, csv_header, event_rows, flatten_event, flatten_status, write_rows
 from .io.importers import KINDS, import_file
 from .io.readers import InputError
 from .ledger import LedgerError, TimestampError, parse_ts
@@ -447,12 +447,13 @@ def export(
     else:
         rows = ROWS[kind](db, program, instant(as_of), personal)
         flatten = flatten_status if kind == "status" else None
+    header = csv_header(kind, program, personal) if fmt == "csv" else None
     if output is None:
-        count = write_rows(rows, sys.stdout, fmt, flatten)
+        count = write_rows(rows, sys.stdout, fmt, flatten, header)
         sys.stdout.flush()
     else:
         with output.open("w", encoding="utf-8", newline="") as out:
-            count = write_rows(rows, out, fmt, flatten)
+            count = write_rows(rows, out, fmt, flatten, header)
         typer.echo(f"{output}: {count} {kind} rows", err=True)
     if kind == "events" and cursor is not None:
         # Advanced only after the events are written out, via a rename so a crash leaves old or new.

@@ -144,9 +144,38 @@ def flatten_status(row: dict) -> dict:
 
 ROWS = {"members": member_rows, "products": product_rows, "sales": sale_rows, "status": status_rows}
 
+_HEADERS = {
+    "members": ("member_id", "name", "joined_at"),
+    "products": ("product_id", "name", "category", "price", "valid_from"),
+    "sales": (
+        "sale_id", "ts", "member_id", "product_id", "qty", "unit_price", "list_amount", "discount", "total",
+        "kind", "original_sale_id", "discount_code", "source",
+    ),
+    "status": (
+        "member_id", "name", "active", "tier", "tier_rank", "tier_basis", "next_tier", "to_next", "promotions",
+        "points_balance",
+    ),
+    "events": ("event_id", "ts", "member_id", "kind", "payload", "cause_kind", "cause_id"),
+}
 
-def write_rows(rows: Iterable[dict], out: TextIO, fmt: str, flatten=None) -> int:
-    """Write rows as csv (header from the first row), a json list, or jsonl; returns the count."""
+
+def csv_header(kind: str, program: Program, personal: bool = False) -> list[str]:
+    """The columns of a CSV export, known before its first row: an export with no rows is still a
+    file a script can read (and ``import`` take back), header and all."""
+    header = list(_HEADERS[kind])
+    if kind == "members" and personal:
+        header += PERSONAL
+    if kind == "status":
+        for card in program.stamp_cards:
+            header += [f"{card.name}_stamps", f"{card.name}_next_free"]
+    return header
+
+
+def write_rows(rows: Iterable[dict], out: TextIO, fmt: str, flatten=None, header: list[str] | None = None) -> int:
+    """Write rows as csv, a json list, or jsonl; returns the count.
+
+    The CSV header is ``header`` (written even when there are no rows), else the first row's keys.
+    """
     count = 0
     if fmt == "json":
         out.write("[")
@@ -159,6 +188,9 @@ def write_rows(rows: Iterable[dict], out: TextIO, fmt: str, flatten=None) -> int
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         return count
     writer = None
+    if header is not None:
+        writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
     for count, row in enumerate(rows, start=1):
         if flatten is not None:
             row = flatten(row)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pos_loyalty.cli import app
-from pos_loyalty.paths import FIXTURES
+from pos_loyalty.paths import FIXTURES, PROGRAMS
 
 from .helpers import cli, coffee_shop, runner
 
@@ -127,6 +127,21 @@ def test_export_status_jsonl_matches_status(shop):
     lines = cli(shop, "export", "status", "--format", "jsonl", "--as-of", AT).stdout.splitlines()
     exported = {row["member_id"]: row for row in map(json.loads, lines)}
     assert exported["yeva"] == status_of(shop, "yeva")
+
+
+@pytest.mark.parametrize(
+    "kind, extra",
+    [("members", ()), ("members", ("--include-personal-data",)), ("products", ()), ("sales", ()), ("status", ()),
+     ("events", ())],
+)
+def test_a_csv_export_has_its_header_with_rows_or_without(shop, tmp_path, kind, extra):
+    """An export with no rows is still a CSV file with its header, the one an export with rows has."""
+    cli(shop, "sell", "yeva", "coffee:6", "--at", AT)  # events too: the sixth coffee is free
+    full = cli(shop, "export", kind, *extra, "--as-of", AT).stdout.splitlines()
+    empty = tmp_path / "empty.db"
+    cli(empty, "init", "--program", str(PROGRAMS / "coffee_shop.toml"))
+    bare = cli(empty, "export", kind, *extra).stdout.splitlines()
+    assert len(full) > 1 and bare == full[:1]
 
 
 def test_exports_leave_out_personal_data_unless_asked(shop):
