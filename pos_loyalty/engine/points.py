@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
-from math import floor
 
 from .facts import PointMovement
 from .program import PointsRules
@@ -94,9 +93,12 @@ def expiry_for(rules: PointsRules, earned_at: datetime) -> datetime | None:
     return earned_at + timedelta(days=rules.expiry_days) if rules.expiry_days else None
 
 
+_ONE = Fraction(1)
+
+
 def period_multiplier(rules: PointsRules, at: datetime) -> Fraction:
     """The product of the multipliers of every bonus period ``at`` falls in."""
-    multiplier = Fraction(1)
+    multiplier = _ONE
     for period in rules.periods:
         if period.start <= at.date() <= period.end:
             multiplier *= period.multiplier
@@ -104,10 +106,14 @@ def period_multiplier(rules: PointsRules, at: datetime) -> Fraction:
 
 
 def earn_for(rules: PointsRules, paid: int, decimals: int, multiplier: Fraction) -> int:
-    """Points earned on ``paid`` minor units, rounded down per sale."""
+    """Points earned on ``paid`` minor units, rounded down per sale.
+
+    ``floor(paid * per_unit / 10**decimals * multiplier)``, in integers: it runs on every checkout,
+    and each Fraction operation reduces by a gcd.
+    """
     if paid <= 0:
         return 0
-    return floor(Fraction(paid * rules.per_unit, 10**decimals) * multiplier)
+    return paid * rules.per_unit * multiplier.numerator // (10**decimals * multiplier.denominator)
 
 
 def redemption_value(rules: PointsRules, points: int, decimals: int) -> tuple[int, int]:

@@ -341,7 +341,7 @@ def _points_earned(program, facts, status, paid, at) -> tuple[int, tuple[tuple[s
     if rules is None:
         return 0, ()
     multiplier = period_multiplier(rules, at)
-    if status.tier is not None:
+    if status.tier is not None and status.tier.points_multiplier != 1:
         multiplier *= status.tier.points_multiplier
     earned = earn_for(rules, paid, program.decimals, multiplier)
     bonuses = []
