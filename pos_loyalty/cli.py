@@ -469,7 +469,7 @@ def sub_app(help_text: str) -> typer.Typer:
 
 
 members_app = sub_app("Enrol, look up, resign, rejoin and erase members.\n\nExample: pos-loyalty members list --sort spend")
-points_app = sub_app("Points corrections, with a reason.\n\nExample: pos-loyalty points adjust kris 100 --reason goodwill")
+points_app = sub_app("Points corrections with a reason, and the nightly expiry.\n\nExample: pos-loyalty points adjust kris 100 --reason goodwill")
 codes_app = sub_app("Single-use scratch-off discount codes.\n\nExample: pos-loyalty codes issue 20")
 report_app = sub_app("Programme results for the manager.\n\nExample: pos-loyalty report tiers --json")
 app.add_typer(members_app, name="members")
@@ -680,6 +680,26 @@ def points_adjust(
     require_manager(db, pin)
     balance = ledger.adjust_points(db, program, member, points, reason, instant(at))
     typer.echo(f"{member}: {points:+d} points ({reason}); balance {balance}")
+
+
+@points_app.command("expire")
+def points_expire(ctx: typer.Context, as_of: AsOf = None) -> None:
+    """Write the expiry of every points lot that has lapsed, so the member list and its points
+    totals count live points only (a nightly job; run again, it changes nothing).
+
+    A lapsed lot has already left the member's balance: the till and the status never count it.
+
+    Example: pos-loyalty points expire    # from cron, e.g. at 02:00
+    """
+    db, program = state(ctx).open()
+    if program.points is None:
+        raise LedgerError("this programme has no points")
+    moment = instant(as_of)
+    if moment > instant(None):
+        raise LedgerError(f"--as-of {ledger.ts_text(moment)} is in the future: points expire when their time comes")
+    members, points = ledger.expire_all_lapsed(db, program, moment)
+    whose = f"{members} member{'' if members == 1 else 's'}"
+    typer.echo(f"{points} lapsed points of {whose} written as expired (as of {ledger.ts_text(moment)})")
 
 
 @codes_app.command("issue")

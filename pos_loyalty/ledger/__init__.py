@@ -14,6 +14,7 @@ from .writes import (
     adjust_points,
     change_membership,
     erase_member,
+    expire_all_lapsed,
     issue_codes,
     new_sale_id,
     quote_for,
@@ -24,7 +25,7 @@ from .writes import (
 
 __all__ = [
     "LedgerBusy", "LedgerError", "Receipt", "ReturnReceipt", "SaleRecord", "SoldLine", "TimestampError",
-    "add_member", "adjust_points", "backup", "change_membership", "connect", "erase_member", "issue_codes", "load_catalogue",
+    "add_member", "adjust_points", "backup", "change_membership", "connect", "erase_member", "expire_all_lapsed", "issue_codes", "load_catalogue",
     "load_member_facts", "load_program", "load_sale", "memory", "new_sale_id", "parse_ts", "quote_for",
     "record_return", "record_sale", "set_program", "ts_text", "write",
 ]

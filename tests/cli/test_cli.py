@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -182,3 +183,30 @@ def test_members_show_for_a_person_labels_details_and_says_when_there_are_no_sal
     assert "e-mail zoe@example.com" in shown and "enrolled 2026-03-03T10:00:00" in shown
     assert "No sales or returns yet." in shown and "recent sales" not in shown
     assert "recent sales and returns" in cli(shop, "members", "show", "kris", "--as-of", AT).stdout
+
+
+def test_points_expire_books_the_lapsed_lots_once_and_the_member_list_shows_live_points(tmp_path, monkeypatch):
+    class Clock(datetime):  # the CLI reads the clock at its edge: a year and a half after the recipe
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2027, 9, 1, 2, 0, 0)
+
+    monkeypatch.setattr("pos_loyalty.cli.datetime", Clock)
+    db = coffee_shop(tmp_path / "points.db", program="points")
+    cli(db, "sell", "kris", "coffee:2", "--at", AT, "--id", "S1")
+    earned = status_of(db, "kris")["points"]["balance"]
+    later = "2027-06-01T02:00:00"  # past the programme's 365 days
+    listed = {m["member_id"]: m for m in json.loads(cli(db, "members", "list", "--json").stdout)}
+    assert earned > 0 and listed["kris"]["points"] == earned and status_of(db, "kris", later)["points"]["balance"] == 0
+    balances = {m: status_of(db, m)["points"]["balance"] for m in listed}  # sign-up bonuses, and kris's sale
+    held = {m: points for m, points in balances.items() if points}
+    expected = f"{sum(held.values())} lapsed points of {len(held)} members"  # kris, dave, yeva, rick
+    assert cli(db, "points", "expire", "--as-of", later).stdout.startswith(expected)
+    listed = {m["member_id"]: m for m in json.loads(cli(db, "members", "list", "--json").stdout)}
+    assert all(m["points"] == 0 for m in listed.values()) and status_of(db, "kris", later)["points"]["balance"] == 0
+    assert cli(db, "points", "expire", "--as-of", later).stdout.startswith("0 lapsed points of 0 members")
+    assert "ok" in cli(db, "verify").stdout
+    future = cli(db, "points", "expire", "--as-of", "2999-01-01", ok=False)
+    assert future.exit_code == 1 and "is in the future" in future.stderr
+    no_points = cli(coffee_shop(tmp_path / "shop.db"), "points", "expire", ok=False)
+    assert no_points.exit_code == 1 and "no points" in no_points.stderr

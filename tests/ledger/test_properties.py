@@ -3,12 +3,14 @@ record_sale / record_return with the points and coffee_shop programmes:
 
 (a) the engine's status equals a plain-SQL recomputation;
 (b) the member_summary cache equals what rebuild_summary makes of the facts (verify() == []);
-(c) a sale followed by its full return leaves the member where they were.
+(c) a sale followed by its full return leaves the member where they were;
+(d) the nightly expiry books every lapsed lot without moving anyone's status.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -163,6 +165,30 @@ def test_the_summary_cache_is_what_rebuild_makes(program_name, data):
             ledger.adjust_points(history.db, history.program, member_id, 1, "settle", end)
             assert history.status(member_id, end).points.balance == sql_points_sum(history.db, member_id, end)
         assert verify(history.db) == []
+
+
+@HISTORIES
+@given(data=st.data())
+def test_the_nightly_expiry_books_every_lapsed_lot_and_changes_no_status(data):
+    """After ``expire_all_lapsed``, each member's books (the summary's points and the plain sum of
+    the audit trail) equal their balance, no status moved but for the lapsed lots it no longer
+    lists as unwritten, and a second run writes nothing."""
+    history = History("points", max_gap_days=60)
+    history.run(data)
+    # up to two years on, so lots earned anywhere in the history may have lapsed since
+    end = history.now + timedelta(days=data.draw(st.integers(min_value=0, max_value=730), label="night"))
+    before = {member_id: history.status(member_id, end) for member_id in MEMBERS}
+    members, points = ledger.expire_all_lapsed(history.db, history.program, end, chunk=2)
+    books = {member_id: points_net for member_id, points_net in history.db.execute("SELECT member_id, points_net FROM member_summary")}
+    for member_id in MEMBERS:
+        after = history.status(member_id, end)
+        assert after.points.lapsed == ()  # every lapsed lot has its row now: nothing left to write
+        assert after == replace(before[member_id], points=replace(before[member_id].points, lapsed=())), member_id
+        balance = before[member_id].points.balance
+        assert sql_points_sum(history.db, member_id, end) == balance == books.get(member_id, 0), member_id
+    assert verify(history.db) == []
+    assert ledger.expire_all_lapsed(history.db, history.program, end) == (0, 0)
+    assert (members == 0) == (points == 0)
 
 
 @pytest.mark.parametrize("program_name", PROGRAMS)
