@@ -13,11 +13,11 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ..ledger import LedgerError
+from ..ledger import LedgerError, connect, expire_all_lapsed
 from ..ledger.access import pin_is_set
 from .commands import LedgerCommands
 from .screens.counter import CounterScreen
-from .till import Till
+from .till import LEDGER_PROBLEMS, Till
 
 
 class LoyaltyApp(App[None]):
@@ -49,10 +49,15 @@ class LoyaltyApp(App[None]):
     def get_default_screen(self) -> Screen:
         return CounterScreen()
 
+    HOUSEKEEPING_AFTER_S = 3.0
+    """Seconds after launch before the points that lapsed are booked (the counter is up by then)."""
+
     def on_mount(self) -> None:
         # Once the counter is up, load the back office's code in the background so F10 is quick
         # without the counter waiting for it at launch.
         self.set_timer(1.0, self._warm_up)
+        if self.till.program.points is not None:
+            self.set_timer(self.HOUSEKEEPING_AFTER_S, self._book_lapsed_points)
 
     @work(thread=True, group="warm-up")
     def _warm_up(self) -> None:
@@ -62,6 +67,22 @@ class LoyaltyApp(App[None]):
         # Frozen, the collector's full passes stop walking it: those passes were 50-90 ms stalls
         # in the middle of a keystroke's redraw (bench/tui.py's worst search keystroke).
         gc.freeze()
+
+    @work(thread=True, group="housekeeping")
+    def _book_lapsed_points(self) -> None:
+        """What ``pos-loyalty points expire`` does nightly, once a launch: a shop that runs no
+        nightly job still sees live points in the member list. On a connection of its own, a
+        hundred members a transaction, so the counter waits for no more than one of them."""
+        try:
+            db = connect(self.till.path)
+            try:
+                expire_all_lapsed(db, self.till.program, self.till.now())
+            finally:
+                db.conn.close()
+        except LEDGER_PROBLEMS as exc:
+            self.call_from_thread(
+                self.notify, f"Lapsed points were not booked ({exc}); they will be next time.", severity="warning"
+            )
 
     def on_unmount(self) -> None:
         self.till.close()

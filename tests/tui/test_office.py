@@ -5,7 +5,8 @@ from __future__ import annotations
 from pos_loyalty import ledger
 from pos_loyalty.engine import member_status
 from pos_loyalty.ledger.access import set_pin
-from pos_loyalty.tui.app import make_app
+from pos_loyalty.ledger.verify import verify
+from pos_loyalty.tui.app import LoyaltyApp, make_app
 from pos_loyalty.tui.dialogs.adjust import AdjustPointsDialog
 from pos_loyalty.tui.dialogs.confirm import ConfirmDialog
 from pos_loyalty.tui.dialogs.pin import PinDialog
@@ -227,3 +228,23 @@ async def test_enrol_from_the_office_and_a_refused_one(app, demo_path, recorder,
         failed = await recorder.wait_for(pilot, LedgerFailed)
         assert failed.action == "enrol" and "busy" in failed.reason
         await until(pilot, lambda: any("busy" in str(n.message) for n in app._notifications), what="notified")
+
+
+async def test_a_launch_books_the_points_that_lapsed_and_the_list_shows_live_points(points_path, recorder, monkeypatch):
+    """A shop that runs no nightly job: the TUI books the lapsed lots itself, a moment after launch,
+    on its own connection; the member list then shows the points the status shows."""
+    later = NOW.replace(year=NOW.year + 2)  # every sign-up bonus and purchase lot has lapsed
+    db = ledger.connect(points_path)
+    program = ledger.load_program(db)
+    held = {m: p for m, p in db.execute("SELECT member_id, points_net FROM member_summary") if p}
+    assert held and all(member_status(program, ledger.load_member_facts(db, m), later).points.balance == 0 for m in held)
+    monkeypatch.setattr(LoyaltyApp, "HOUSEKEEPING_AFTER_S", 0.1)
+    app = make_app(points_path, clock=lambda: later)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        booked = "SELECT count(*) FROM member_summary WHERE points_net != 0"
+        await until(pilot, lambda: db.execute(booked).fetchone()[0] == 0, what="lapsed points booked")
+        await open_office(pilot, recorder)
+        paged = recorder.of(MembersPaged)[-1]
+        assert {row.member_id for row in paged.page.rows} >= set(held)
+        assert all(row.points_net == 0 for row in paged.page.rows)
+    assert verify(db) == []
