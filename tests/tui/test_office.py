@@ -248,3 +248,20 @@ async def test_a_launch_books_the_points_that_lapsed_and_the_list_shows_live_poi
         assert {row.member_id for row in paged.page.rows} >= set(held)
         assert all(row.points_net == 0 for row in paged.page.rows)
     assert verify(db) == []
+
+
+async def test_the_list_tells_a_member_without_a_name_from_an_erased_one(demo_path, recorder):
+    """Imported customers often have no name (the Online Retail file has none): they are not erased."""
+    db = ledger.connect(demo_path)
+    program = ledger.load_program(db)
+    ledger.add_member(db, program, "c12346", NOW, name="")
+    ledger.erase_member(db, "dave", NOW)
+    app = make_app(demo_path, clock=fixed_clock)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        office = await open_office(pilot, recorder)
+        table = office.query_one(MemberTable)
+        shown = {row[0].plain: row[1].plain for row in table._rows}
+        assert shown["c12346"] == "(no name)" and shown["dave"] == "(erased)" and shown["yeva"] == "Yeva"
+        office.show_member("c12346")
+        await recorder.wait_for(pilot, MemberLoaded, lambda m: m.details.member_id == "c12346")
+        await until(pilot, lambda: "(no name)" in str(app.screen.query_one("#shop-title").render()))

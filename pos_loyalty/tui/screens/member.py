@@ -149,7 +149,8 @@ class MemberScreen(TillScreen):
         info.append(f"\nvisits {details.visits} · last {details.last_visit:%Y-%m-%d}\n" if details.last_visit else "\nno visits yet\n")
         info.append(f"spent {money(program, details.spend)}, refunded {money(program, details.refunds)} {program.currency}\n")
         self.query_one("#member-details", Static).update(info)
-        self.query_one("#shop-title", Static).update(f"Member {details.member_id} · {details.name or '(erased)'}")
+        shown = "(erased)" if details.erased_at is not None else details.name or "(no name)"
+        self.query_one("#shop-title", Static).update(f"Member {details.member_id} · {shown}")
         history = self.query_one("#history", DataTable)
         history.clear()
         for sale in message.sales:

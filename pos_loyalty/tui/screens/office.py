@@ -82,6 +82,7 @@ def fetch_page(till, search: str, sort: str, descending: bool, offset: int, curs
                     row.points_net,
                     row.visits,
                     row.last_visit.strftime("%Y-%m-%d") if row.last_visit else "",
+                    row.erased,
                 )
             )
     return MembersPaged(page, members, cursor, (time.perf_counter() - started) * 1000)

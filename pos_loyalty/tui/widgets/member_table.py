@@ -32,6 +32,7 @@ class ListedMember:
     points: int
     visits: int
     last_visit: str
+    erased: bool = False
 
 
 COLUMNS = (
@@ -143,7 +144,7 @@ class MemberTable(RowTable, inherit_bindings=False):
 def _cells(program: Program, member: ListedMember) -> tuple[Text | str, ...]:
     return (
         member.member_id,
-        Text(member.name or "(erased)", style="" if member.name else "dim italic"),
+        Text("(erased)" if member.erased else member.name or "(no name)", style="" if member.name else "dim italic"),
         Text(member.tier or "-", style="bold" if member.active else "dim"),
         money(program, member.net_spend),
         str(member.points),
