@@ -161,7 +161,7 @@ _HEADERS = {
 
 def csv_header(kind: str, program: Program, personal: bool = False) -> list[str]:
     """The columns of a CSV export, known before its first row: an export with no rows is still a
-    file a script can read (and ``import`` take back), header and all."""
+    CSV file with its header, which a script reading it by column names can take."""
     header = list(_HEADERS[kind])
     if kind == "members" and personal:
         header += PERSONAL

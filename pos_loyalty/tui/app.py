@@ -33,6 +33,8 @@ class LoyaltyApp(App[None]):
             "ctrl+p", "command_palette", "Find", priority=True, tooltip="Find a member, a product or an action"
         ),
     ]
+    HOUSEKEEPING_AFTER_S = 3.0
+    """Seconds after launch before the points that lapsed are booked (the counter is up by then)."""
 
     def __init__(self, till: Till) -> None:
         super().__init__()
@@ -48,9 +50,6 @@ class LoyaltyApp(App[None]):
 
     def get_default_screen(self) -> Screen:
         return CounterScreen()
-
-    HOUSEKEEPING_AFTER_S = 3.0
-    """Seconds after launch before the points that lapsed are booked (the counter is up by then)."""
 
     def on_mount(self) -> None:
         # Once the counter is up, load the back office's code in the background so F10 is quick
