@@ -546,7 +546,7 @@ def members_show(ctx: typer.Context, member: MemberArg, as_of: AsOf = None, as_j
     if sales:
         history = Table(title="recent sales and returns")
         for column in ("sale", "when", "kind", "total"):
-            history.add_column(column)
+            history.add_column(column, justify="right" if column == "total" else "left")
         for sale in sales:
             history.add_row(sale["sale_id"], sale["ts"], sale["kind"], sale["total"])
         console.print(history)
@@ -555,7 +555,7 @@ def members_show(ctx: typer.Context, member: MemberArg, as_of: AsOf = None, as_j
     if movements:
         moves = Table(title="point movements")
         for column in ("when", "kind", "points", "reason"):
-            moves.add_column(column)
+            moves.add_column(column, justify="right" if column == "points" else "left")
         for m in movements:
             moves.add_row(m["ts"], m["kind"], str(m["points"]), m["reason"] or m["sale_id"] or "")
         console.print(moves)
