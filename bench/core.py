@@ -527,7 +527,7 @@ def measure_quote(db_path: Path, count: int, seed: int) -> dict:
 def work_copy(db_path: Path, name: str) -> Path:
     """A copy of the fixture to write checkouts into (the fixture itself stays as built)."""
     target = db_path.with_name(f"{db_path.stem}.{name}.db")
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-lock"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     src = sqlite3.connect(db_path)
     src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -829,7 +829,7 @@ def main() -> None:
             "durable checkout x500",
             lambda: measure_checkout(copy, True, 60, 500, args.seed + 5, start_at),
         )
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-lock"):
         Path(str(copy) + suffix).unlink(missing_ok=True)
 
 
