@@ -23,6 +23,7 @@ from .io.exporters import EXPORTS, ROWS, csv_header, event_rows, flatten_event, 
 from .io.importers import KINDS, import_file
 from .io.readers import InputError
 from .ledger import LedgerError, TimestampError, parse_ts
+from .ledger.browse import point_history
 from .paths import default_ledger, shipped_program
 from .views import money, receipt_json, return_json, status_json, tier_basis_text
 
@@ -528,12 +529,8 @@ def members_show(ctx: typer.Context, member: MemberArg, as_of: AsOf = None, as_j
         )
     ]
     movements = [
-        {"ts": ts, "kind": kind, "points": pts, "reason": reason, "sale_id": sid}
-        for ts, kind, pts, reason, sid in db.execute(
-            "SELECT ts, kind, points, reason, sale_id FROM point_movements WHERE member_id = ?"
-            " ORDER BY ts DESC, movement_id DESC LIMIT 20",
-            [member],
-        )
+        {"ts": ledger.ts_text(m.ts), "kind": m.kind, "points": m.points, "reason": m.reason or None, "sale_id": m.sale_id}
+        for m in point_history(db, member, limit=20)
     ]
     keys = ("member_id", "name", "email", "phone", "birthday", "created_at", "erased_at")
     details = dict(zip(keys, row))

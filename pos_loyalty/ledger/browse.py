@@ -303,13 +303,19 @@ def _sale_summaries(db: Database, where: str, params: dict, limit: int) -> list[
 
 
 def point_history(db: Database, member_id: str, limit: int = 200) -> list[PointRow]:
-    """A member's point movements, newest first: the audit trail the manager reads."""
+    """A member's point movements, newest first: the audit trail the manager reads. An ``expire``
+    row, which has no reason of its own, names the lot that lapsed (``earn of 2026-03-02 lapsed``)."""
     return [
-        PointRow(mid, parse_ts(ts), kind, points, reason or "", sale_id, parse_ts(exp) if exp else None)
-        for mid, ts, kind, points, reason, sale_id, exp in db.execute(
+        PointRow(
+            mid, parse_ts(ts), kind, points,
+            reason or (f"{lot_kind} of {lot_ts[:10]} lapsed" if lot_kind else ""),
+            sale_id, parse_ts(exp) if exp else None,
+        )
+        for mid, ts, kind, points, reason, sale_id, exp, lot_kind, lot_ts in db.execute(
             """
-            SELECT movement_id, ts, kind, points, reason, sale_id, expires_at FROM point_movements
-             WHERE member_id = ? ORDER BY ts DESC, movement_id DESC LIMIT ?
+            SELECT m.movement_id, m.ts, m.kind, m.points, m.reason, m.sale_id, m.expires_at, lot.kind, lot.ts
+              FROM point_movements m LEFT JOIN point_movements lot ON lot.movement_id = m.lot_id
+             WHERE m.member_id = ? ORDER BY m.ts DESC, m.movement_id DESC LIMIT ?
             """,
             [member_id, limit],
         )

@@ -179,6 +179,18 @@ def test_member_details_and_point_history(shop):
     assert [state for _, state in browse.membership_history(db, "kris")] == ["active"]
 
 
+def test_an_expire_row_in_the_point_history_names_the_lot_that_lapsed(points_shop):
+    db, program = points_shop
+    ledger.record_sale(db, program, Basket((BasketLine("coffee", 2),), "ann"), AT, "S1")
+    ledger.adjust_points(db, program, "ann", 25, "goodwill", AT + timedelta(days=400))  # writes the lapses first
+    history = browse.point_history(db, "ann")
+    expired = sorted((row.points, row.reason) for row in history if row.kind == "expire")
+    lots = [row for row in history if row.points > 0 and row.kind != "adjust"]  # sign-up, purchase, first-purchase bonus
+    assert len(lots) == 3
+    assert expired == sorted((-lot.points, f"{lot.kind} of {lot.ts:%Y-%m-%d} lapsed") for lot in lots)
+    assert next(row.reason for row in history if row.kind == "adjust") == "goodwill"
+
+
 def test_any_word_of_a_name_finds_its_member(shop):
     """A surname, or the start of any word of a name, finds the member in the list and at the counter."""
     db, program = shop
