@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from textual import events
+
 from pos_loyalty import ledger
 from pos_loyalty.engine import Basket, BasketLine, member_status
 from pos_loyalty.ledger import LedgerBusy, issue_codes
@@ -334,3 +336,67 @@ async def test_escape_backs_out(app, recorder):
         assert isinstance(app.focused, BasketTable)
         await pilot.press("escape")
         assert app.focused is counter.query_one("#product-lookup").input
+
+
+def type_ahead(pilot, text: str) -> None:
+    """Keys arriving faster than the till answers them, as from a barcode scanner or a quick typist:
+    all queued at once, with no pause for lookups ("\\n" is Enter)."""
+    names = {" ": "space", "*": "asterisk", "\n": "enter"}
+    for ch in text:
+        pilot.app.post_message(events.Key(names.get(ch, ch), "\r" if ch == "\n" else ch))
+
+
+async def test_enter_never_picks_matches_of_text_typed_before(app, recorder):
+    """The matches for "c" are Cat, then Coffee; "offee" and Enter typed before the matches for
+    "coffee" arrive ring up coffee, not the Cat still highlighted."""
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        counter = app.screen
+        await find_member(pilot, recorder, "ye", "yeva")
+        await pilot.press("f3", "c")
+        await until(pilot, lambda: counter.query_one("#product-lookup").matches_open, what="matches for c")
+        type_ahead(pilot, "offee\n")
+        await until(pilot, lambda: not counter.draft.empty, what="an item in the basket")
+        await pilot.pause(0.2)
+        assert [(line.product_id, line.qty) for line in counter.draft.lines] == [("coffee", 1)]
+
+
+async def test_items_typed_ahead_are_rung_up_in_order_and_none_is_lost(app, recorder):
+    """Member, then items, each ended by Enter before the till has answered the one before: every
+    item lands once, in the order typed, and no entry's text runs into the next one's."""
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        counter = app.screen
+        await pilot.press("f2")
+        type_ahead(pilot, "dave\n2*tea\ncoffee\nbe\n3*cat\n")
+        await until(pilot, lambda: len(counter.draft.lines) == 4, what="four lines in the basket")
+        await pilot.pause(0.2)
+        assert counter.draft.member_id == "dave"
+        assert [(line.product_id, line.qty) for line in counter.draft.lines] == [
+            ("tea", 2), ("coffee", 1), ("beret", 1), ("cat", 3)
+        ]
+        assert counter.query_one("#product-lookup").value == ""
+        assert counter.query_one("#member-lookup").value == "dave"
+
+
+async def test_an_entry_that_finds_no_one_thing_is_given_back_to_correct(app, recorder):
+    """Enter on a member nobody is, or on items several products match: the text comes back to
+    its field (with the matches to choose from), nothing is added."""
+    async with app.run_test(size=SIZE, message_hook=recorder, notifications=True) as pilot:
+        counter = app.screen
+        members = counter.query_one("#member-lookup")
+        items = counter.query_one("#product-lookup")
+        await pilot.press("f2")
+        type_ahead(pilot, "nobody\n")
+        await until(pilot, lambda: any("no member matches 'nobody'" in str(n.message) for n in app._notifications),
+                    what="told nobody matches")
+        await until(pilot, lambda: app.focused is members.input, what="back in the member lookup")
+        assert members.value == "nobody" and counter.draft.member_id is None
+
+        await pilot.press("f3")
+        type_ahead(pilot, "2*c\n")  # Cat and Coffee
+        await until(pilot, lambda: any("several products match 'c'" in str(n.message) for n in app._notifications),
+                    what="told several match")
+        await until(pilot, lambda: items.matches_open, what="the matches shown")
+        assert items.value == "2*c" and counter.draft.empty
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: not counter.draft.empty, what="an item in the basket")
+        assert [(line.product_id, line.qty) for line in counter.draft.lines] == [("coffee", 2)]

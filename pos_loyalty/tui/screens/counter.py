@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import replace
+from collections import deque
+from dataclasses import dataclass, replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -77,6 +78,17 @@ def price_or_say_why(db, program, draft: Draft, at) -> tuple[Quote, tuple[str, .
     raise LedgerError(refusal or "the basket cannot be priced")
 
 
+@dataclass(frozen=True, slots=True)
+class ItemEntry:
+    """An item entered (Enter) and not yet in the basket: what was typed, and its product once known."""
+
+    typed: str
+    text: str
+    """The product part of what was typed (no quantity)."""
+    qty: int
+    product_id: str | None
+
+
 class CounterScreen(TillScreen):
     """The cashier's screen: the basket on the left, the member on the right."""
 
@@ -109,6 +121,8 @@ class CounterScreen(TillScreen):
     """A checkout is being written."""
     _keys_decided_on: tuple | None = None
     """What the footer's enabled keys were last drawn for (see ``_refresh_keys``)."""
+    entries: deque[ItemEntry]
+    """Items entered and not yet in the basket, in the order typed: the first may be being looked up."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
@@ -122,7 +136,7 @@ class CounterScreen(TillScreen):
                     yield Lookup("id, name, phone or e-mail", id="member-lookup")
                 with Horizontal(classes="entry-row"):
                     yield Label("F3 Item", classes="entry-label")
-                    yield Lookup("id or name · 3*coffee for three", id="product-lookup")
+                    yield Lookup("id or name · 3*coffee for three", clear_on_enter=True, id="product-lookup")
                     yield Label("Qty", classes="qty-label")
                     yield Input("1", restrict=r"\d*", max_length=4, id="qty", compact=True)
                 yield BasketTable(id="basket")
@@ -131,7 +145,10 @@ class CounterScreen(TillScreen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#member-lookup", Lookup).focus()
+        self.entries = deque()
+        members = self.query_one("#member-lookup", Lookup)
+        members.advance_to = self.query_one("#product-lookup", Lookup)
+        members.focus()
         self.set_interval(15, self._tick)
         self._tick()
         self.draft = Draft()
@@ -254,9 +271,10 @@ class CounterScreen(TillScreen):
         elif message.text:
             self.resolve_member(message.text)
 
-    @work(thread=True, exclusive=True, group="member-search")
+    @work(thread=True, exclusive=True, group="member-resolve")
     def resolve_member(self, text: str) -> None:
-        """Enter before the matches arrived: take the exact id or the only match."""
+        """Enter before the matches arrived: take the exact id or the only match. Its own group, so
+        that a type-ahead search still on its way does not cancel it."""
         with self.till.ledger() as db:
             hits = search_members(db, text, limit=2)
         exact = [hit for hit in hits if hit.member_id == text]
@@ -266,7 +284,12 @@ class CounterScreen(TillScreen):
     def _resolved_member(self, text: str, member_id: str | None, count: int) -> None:
         if member_id is not None:
             self.choose_member(member_id)
-        elif count:
+            return
+        # Enter moved on to the items; back to the member, unless items are being typed already.
+        members = self.query_one("#member-lookup", Lookup)
+        if not self.query_one("#product-lookup", Lookup).value and not self.entries:
+            members.focus()
+        if count:
             self.notify(f"several members match {text!r}: pick one from the list", severity="warning")
             self.find_members(text)
         else:
@@ -303,29 +326,87 @@ class CounterScreen(TillScreen):
 
     @on(Lookup.Picked, "#product-lookup")
     def product_picked(self, message: Lookup.Picked) -> None:
+        """Enter in the item entry (already emptied for the next item): queue what was typed."""
         qty, text = split_quantity(message.text)
-        if message.value:
-            self.add_product(message.value, qty)
-        elif text:
-            self.resolve_product(text, qty)
+        if message.value or text:
+            self._enter_item(ItemEntry(message.text, text, self._take_qty(qty), message.value))
         elif not self.draft.empty:
             self.action_checkout_hint()
 
-    @work(thread=True, exclusive=True, group="product-search")
-    def resolve_product(self, text: str, qty: int | None) -> None:
+    def add_product(self, product_id: str, qty: int | None = None) -> None:
+        """Add units of a product (the quantity given, else the Qty box, else 1), after any items
+        entered before it, and go back to the item entry."""
+        self._enter_item(ItemEntry(product_id, product_id, self._take_qty(qty), product_id))
+        lookup = self.query_one("#product-lookup", Lookup)
+        lookup.clear()
+        lookup.focus()
+
+    def _take_qty(self, typed: int | None) -> int:
+        """The quantity for an item just entered: the one typed, else the Qty box's (which goes back to 1)."""
+        box = self.query_one("#qty", Input)
+        qty = typed if typed is not None else (int(box.value) if box.value.isdigit() and int(box.value) > 0 else 1)
+        box.value = "1"
+        return qty
+
+    def _enter_item(self, entry: ItemEntry) -> None:
+        self.entries.append(entry)
+        if len(self.entries) == 1:
+            self._ring_up()
+
+    def _ring_up(self) -> None:
+        """Move entered items into the basket in the order typed, up to the first that must be looked up."""
+        entries = self.entries
+        while entries:
+            entry = entries[0]
+            if entry.product_id is None:
+                self.resolve_product(entry)
+                return
+            entries.popleft()
+            self.draft = self.draft.add(entry.product_id, entry.qty)
+
+    @work(thread=True, group="product-resolve")
+    def resolve_product(self, entry: ItemEntry) -> None:
+        """Enter before the matches arrived: take the exact id or the only match. Its own group, so
+        that the type-ahead search for the next item does not cancel it."""
         till = self.till
-        with till.ledger() as db:
-            products = search_products(db, text, till.now(), limit=2)
-            unpriced = None if products else unpriced_product(db, text, till.now())
+        text = entry.text
+        problem = unpriced = None
+        products = []
+        try:
+            with till.ledger() as db:
+                products = search_products(db, text, till.now(), limit=2)
+                unpriced = None if products else unpriced_product(db, text, till.now())
+        except LEDGER_PROBLEMS as exc:
+            problem = str(exc)
         exact = [p for p in products if p.product_id == text]
         chosen = exact[0] if exact else (products[0] if len(products) == 1 else None)
         self.app.call_from_thread(
-            self._resolved_product, text, chosen.product_id if chosen else None, len(products), qty, unpriced
+            self._resolved_product, entry, chosen.product_id if chosen else None, len(products), unpriced, problem
         )
 
-    def _resolved_product(self, text: str, product_id: str | None, count: int, qty: int | None, unpriced: str | None) -> None:
+    def _resolved_product(
+        self, entry: ItemEntry, product_id: str | None, count: int, unpriced: str | None, problem: str | None
+    ) -> None:
+        entries = self.entries
+        if not entries or entries[0] is not entry:
+            return  # the sale was dropped meanwhile
+        entries.popleft()
         if product_id is not None:
-            self.add_product(product_id, qty)
+            self.draft = self.draft.add(product_id, entry.qty)
+        else:
+            self._unresolved(entry, count, unpriced, problem)
+        self._ring_up()
+
+    def _unresolved(self, entry: ItemEntry, count: int, unpriced: str | None, problem: str | None) -> None:
+        """Say why an entered item is not in the basket; if nothing was typed since, give the text back."""
+        lookup = self.query_one("#product-lookup", Lookup)
+        if len(self.entries) == 0 and not lookup.value and lookup.input.has_focus:
+            lookup.set_text(entry.typed)
+            if count:
+                self.find_products(entry.typed, entry.text)
+        text = entry.text
+        if problem:
+            self.notify(problem, title="Item not added", severity="error")
         elif count:
             self.notify(f"several products match {text!r}: pick one from the list", severity="warning")
         elif unpriced:
@@ -333,17 +414,6 @@ class CounterScreen(TillScreen):
                         "(pos-loyalty import products, with a price column)", severity="warning")
         else:
             self.notify(f"no product matches {text!r}", severity="warning")
-
-    def add_product(self, product_id: str, qty: int | None = None) -> None:
-        """Add units of a product (the quantity typed, else the Qty box, else 1)."""
-        box = self.query_one("#qty", Input)
-        if qty is None:
-            qty = int(box.value) if box.value.isdigit() and int(box.value) > 0 else 1
-        self.draft = self.draft.add(product_id, qty)
-        box.value = "1"
-        lookup = self.query_one("#product-lookup", Lookup)
-        lookup.clear()
-        lookup.focus()
 
     @on(Input.Submitted, "#qty")
     def qty_submitted(self, event: Input.Submitted) -> None:
@@ -425,6 +495,7 @@ class CounterScreen(TillScreen):
 
     def reset(self) -> None:
         """A fresh sale: no member, empty basket, a new sale id when the first item goes in."""
+        self.entries.clear()
         self.sale_id = None
         self.draft = Draft()
         for lookup in self.query(Lookup):
@@ -498,6 +569,9 @@ class CounterScreen(TillScreen):
     # -- checkout -------------------------------------------------------------------------------
 
     def action_checkout(self) -> None:
+        if self.entries:
+            self.notify(f"still adding {self.entries[0].text!r}: F9 again once it is in the basket", severity="warning")
+            return
         if self.draft.empty:
             self.notify("the basket is empty", severity="warning")
             return

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from textual import on
-from textual.actions import SkipAction
+from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList
@@ -13,25 +11,36 @@ from textual.widgets.option_list import Option
 
 
 class LookupInput(Input):
-    """The text part of a lookup: arrows move through the matches, Escape closes them."""
+    """The text part of a lookup: Enter picks, arrows move through the matches, Escape closes them.
 
-    BINDINGS = [
-        Binding("down", "move(1)", "Next match", show=False),
-        Binding("up", "move(-1)", "Previous match", show=False),
-        Binding("escape", "close", "Close matches", show=False),
-    ]
+    Keys can arrive faster than the till answers them (a barcode scanner, a quick typist): Textual
+    queues each key on the field that had focus when it came in, inserts a character at once, but
+    runs a binding (Enter, say) only after the key has bubbled up to the app, by which time the
+    characters typed after it are in the field too. So this field acts on its own keys in the order
+    they came, and hands a key that reaches it after focus has moved on to the field that has
+    focus now (Enter in the member lookup moves on to the items; what was typed after it goes there).
+    """
 
-    def action_move(self, step: int) -> None:
-        lookup = self.parent
-        if not isinstance(lookup, Lookup) or not lookup.matches_open:
-            raise SkipAction()
-        lookup.move(step)
+    @property
+    def lookup(self) -> Lookup:
+        parent = self.parent
+        assert isinstance(parent, Lookup)
+        return parent
 
-    def action_close(self) -> None:
-        lookup = self.parent
-        if not isinstance(lookup, Lookup) or not lookup.matches_open:
-            raise SkipAction()
-        lookup.close()
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if focused is not None and focused is not self:
+            event.stop()
+            event.prevent_default()
+            # Textual's own way in for a key (private; Textual is pinned exactly): marked as forwarded,
+            # so that if it bubbles back up to the app it is not delivered a second time.
+            focused._forward_event(events.Key(event.key, event.character))
+            return
+        if self.lookup.lookup_key(event.key):
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
 
 
 class Matches(OptionList, can_focus=False):
@@ -58,7 +67,12 @@ class Lookup(Vertical):
             return self.lookup
 
     class Picked(Message):
-        """Enter: ``value`` is the highlighted match, or None when there was none (``text`` is what was typed)."""
+        """Enter: ``value`` is the highlighted match, or None when there was none (``text`` is what was typed).
+
+        A match counts only if it was found for the text as it is at Enter: with keys typed faster
+        than the matches come back, the list on show may answer an earlier text, and Enter then
+        hands the screen the text to resolve instead of that list's first line.
+        """
 
         def __init__(self, lookup: Lookup, value: str | None, text: str) -> None:
             super().__init__()
@@ -70,9 +84,22 @@ class Lookup(Vertical):
         def control(self) -> Lookup:
             return self.lookup
 
-    def __init__(self, placeholder: str = "", *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        placeholder: str = "",
+        *,
+        clear_on_enter: bool = False,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self._placeholder = placeholder
+        self.clear_on_enter = clear_on_enter
+        """Empty the entry at Enter, ready for the next entry while the screen resolves this one."""
+        self.advance_to: Lookup | None = None
+        """Where focus goes at Enter (set by the screen), so that what is typed next lands there."""
+        self._answered: str | None = None
+        """The text the matches on show were found for."""
 
     def compose(self) -> ComposeResult:
         yield LookupInput(placeholder=self._placeholder, select_on_focus=True, compact=True)
@@ -113,12 +140,14 @@ class Lookup(Vertical):
     def close(self) -> None:
         self.matches.clear_options()
         self.matches.display = False
+        self._answered = None
 
     def show_matches(self, text: str, options: list[tuple[str, str]]) -> None:
         """Show the matches for ``text``; answers to text no longer in the entry are ignored."""
         if text.strip() != self.input.value.strip():
             return
         matches = self.matches
+        self._answered = text.strip()
         matches.set_options([Option(label, id=value) for value, label in options])
         matches.display = bool(options) and self.input.has_focus
         if options:
@@ -139,15 +168,31 @@ class Lookup(Vertical):
             self.close()
         self.post_message(self.Query(self, text))
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        value = None
+    def lookup_key(self, key: str) -> bool:
+        """The lookup's own keys, acted on in the order they were typed; False for any other key."""
+        if key == "enter":
+            self.submit()
+        elif key in ("down", "up") and self.matches_open:
+            self.move(1 if key == "down" else -1)
+        elif key == "escape" and self.matches_open:
+            self.close()
+        else:
+            return False
+        return True
+
+    def submit(self) -> None:
+        """Enter: post :class:`Picked` for the text as it is now, then clear or move on as set."""
+        text = self.input.value.strip()
         matches = self.matches
-        if self.matches_open and matches.highlighted is not None:
+        value = None
+        if self.matches_open and matches.highlighted is not None and self._answered == text:
             value = matches.get_option_at_index(matches.highlighted).id
         self.close()
-        self.post_message(self.Picked(self, value, event.value.strip()))
+        if self.clear_on_enter:
+            self.clear()
+        if self.advance_to is not None:
+            self.screen.set_focus(self.advance_to.input)
+        self.post_message(self.Picked(self, value, text))
 
     @on(OptionList.OptionSelected)
     def _clicked(self, event: OptionList.OptionSelected) -> None:
