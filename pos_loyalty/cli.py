@@ -181,6 +181,8 @@ def import_(
 ) -> None:
     """Import a file, all or nothing; importing the same file again changes nothing.
 
+    A CSV file's cells may be separated by commas, semicolons or tabs (whichever its header row uses), and its amounts may have a decimal comma (12,50), as European spreadsheets save them.
+
     Example: pos-loyalty import sales ../shared/data/online-retail/OnlineRetail.csv --format online-retail
     """
     db, program = state(ctx).open()

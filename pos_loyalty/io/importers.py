@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -110,7 +111,11 @@ def amount_cell(key: str, value: str | None, decimals: int) -> int | None:
     try:
         minor = _minor_units(value, decimals)
     except AmountError as exc:
-        raise RowError(key, str(exc)) from None
+        point = decimal_point(value)
+        if point is None:
+            hint = " (no thousands separators; a decimal comma takes one or two digits)" if "," in value else ""
+            raise RowError(key, f"{exc}{hint}") from None
+        minor = amount_cell(key, point, decimals)
     if minor < 0:
         raise RowError(key, f"{value!r} is negative")
     if minor > MAX_AMOUNT:
@@ -120,6 +125,16 @@ def amount_cell(key: str, value: str | None, decimals: int) -> int | None:
 
 _minor_units = lru_cache(maxsize=16384)(parse_amount)
 """parse_amount, cached: a shop's files repeat a few thousand prices over millions of lines."""
+
+_DECIMAL_COMMA = re.compile(r"^\s*([+-]?[0-9]+),([0-9]{1,2})\s*$")
+"""``12,50``: a decimal comma, as spreadsheets write amounts in much of Europe. One or two digits
+after it only: ``1,250`` could be a thousand two hundred and fifty, and is refused."""
+
+
+def decimal_point(text: str) -> str | None:
+    """``"12,50"`` -> ``"12.50"``; None for text that is not a number with a decimal comma."""
+    match = _DECIMAL_COMMA.match(text)
+    return None if match is None else f"{match.group(1)}.{match.group(2)}"
 
 
 def count_cell(key: str, value: str | None, default: int) -> int:
@@ -171,7 +186,7 @@ def membership_record(f: Fields) -> MembershipRecord:
 def code_record(f: Fields) -> CodeRecord:
     text = f.text("percent", True)
     try:
-        percent = parse_number(text)
+        percent = parse_number(decimal_point(text) or text)
     except AmountError as exc:
         raise RowError("percent", str(exc)) from None
     return CodeRecord(f.text("code", True).upper(), percent)

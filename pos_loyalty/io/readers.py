@@ -123,7 +123,7 @@ def read_cells(
             yield number, tuple(map(row.get, wanted))
         return
     with open_text(path) as handle:
-        reader = csv.reader(counted(handle, path, progress))
+        reader = csv_reader(handle, path, progress)
         header = _csv_header(path, reader, columns, required)
         missing = len(header)  # a column the file lacks reads as the blank cell appended to each row
         places = [header.index(name) if name in header else missing for name in wanted]
@@ -135,10 +135,25 @@ def read_cells(
 
 def _csv_rows(path: Path, columns: set[str], required: set[str], progress=None) -> Iterator[tuple[int, dict]]:
     with open_text(path) as handle:
-        reader = csv.reader(counted(handle, path, progress))
+        reader = csv_reader(handle, path, progress)
         header = _csv_header(path, reader, columns, required)
         for number, values in csv_values(path, reader, len(header)):
             yield number, dict(zip(header, values))
+
+
+DELIMITERS = (",", ";", "\t")
+
+
+def csv_reader(handle: io.TextIOBase, path: Path, progress: Progress | None = None):
+    """A CSV reader with the delimiter the header row uses: the comma, or the semicolon that
+    spreadsheets write where the comma is the decimal mark (Excel in Poland, Germany, France), or
+    a tab. The one that occurs most in the header wins; the comma on a tie or a one-column file."""
+    header = handle.readline()
+    handle.seek(0)
+    delimiter = max(DELIMITERS, key=header.count)
+    if not header.count(delimiter):
+        delimiter = ","
+    return csv.reader(counted(handle, path, progress), delimiter=delimiter)
 
 
 def _csv_header(path: Path, reader, columns: set[str], required: set[str]) -> list[str]:

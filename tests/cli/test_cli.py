@@ -210,3 +210,42 @@ def test_points_expire_books_the_lapsed_lots_once_and_the_member_list_shows_live
     assert future.exit_code == 1 and "is in the future" in future.stderr
     no_points = cli(coffee_shop(tmp_path / "shop.db"), "points", "expire", ok=False)
     assert no_points.exit_code == 1 and "no points" in no_points.stderr
+
+
+def as_spreadsheet(source: Path, target: Path, delimiter: str) -> Path:
+    """``source`` as Excel saves a CSV where the comma is the decimal mark: a byte-order mark, CRLF
+    line ends, ``delimiter`` between cells and a decimal comma in every amount."""
+    with source.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    amounts = {i for i, name in enumerate(rows[0]) if name in ("price", "unit_price")}
+    with target.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow(rows[0])
+        for row in rows[1:]:
+            writer.writerow([cell.replace(".", ",") if i in amounts else cell for i, cell in enumerate(row)])
+    return target
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_spreadsheets_csv_with_decimal_commas_imports_as_the_plain_csv_does(shop, tmp_path, delimiter):
+    """The recipe's members, products and sales saved by a European spreadsheet make the same ledger."""
+    other = tmp_path / "spreadsheet.db"
+    cli(other, "init", "--program", str(PROGRAMS / "coffee_shop.toml"))
+    for kind in ("members", "products", "sales"):
+        path = as_spreadsheet(FIXTURES / "coffee_shop" / f"{kind}.csv", tmp_path / f"{kind}.csv", delimiter)
+        cli(other, "import", kind, str(path))
+    written = (tmp_path / "products.csv").read_text(encoding="utf-8-sig")
+    assert delimiter.join(["coffee", "Coffee", "beverages", "3,05"]) in written  # the file is as described
+    for kind in ("members", "products", "sales", "status"):
+        mine = cli(other, "export", kind, "--format", "json", "--as-of", AT).stdout
+        assert mine == cli(shop, "export", kind, "--format", "json", "--as-of", AT).stdout, kind
+
+
+def test_an_amount_with_a_thousands_separator_is_refused_not_guessed(shop, tmp_path):
+    """1,250 could be a thousand and a quarter or one and a quarter: one line, row and field, nothing written."""
+    path = tmp_path / "products.csv"
+    path.write_text("product_id;name;category;price\nmug;Mug;gifts;8,50\nvase;Vase;gifts;1,250\n", encoding="utf-8")
+    result = cli(shop, "import", "products", str(path), ok=False)
+    assert result.exit_code == 1
+    assert "products.csv: row 3: price: '1,250' is not an amount" in result.stderr
+    assert "mug" not in cli(shop, "export", "products").stdout

@@ -41,3 +41,13 @@ def test_one_column_asked_comes_as_a_one_cell_tuple(files):
 
 def test_a_sales_line_is_read_from_every_column_a_sales_file_may_have():
     assert len(SALE_CELLS) == len(set(SALE_CELLS)) and set(SALE_CELLS) == LAYOUTS["sales"].columns
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_the_delimiter_is_the_one_the_header_uses(tmp_path, delimiter):
+    """Cells holding the other delimiters (quoted where they must be) stay whole."""
+    path = tmp_path / "r.csv"
+    d = delimiter
+    path.write_text(f'a{d}b\n"1,5"{d}"x;y"\n"2\t3"{d}"p{d}q"\n', encoding="utf-8")
+    got = [cells for _, cells in read_cells(path, "csv", {"a", "b"}, {"a", "b"}, ("a", "b"))]
+    assert got == [("1,5", "x;y"), ("2\t3", f"p{d}q")]
