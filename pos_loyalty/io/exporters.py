@@ -1,4 +1,4 @@
-"""Exporting members, products, sales and statuses as csv, json or jsonl, streamed row by row."""
+"""Exporting members, memberships, products, sales and statuses as csv, json or jsonl, streamed row by row."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..engine import Program, member_status
 from ..ledger import load_member_facts, ts_text
 from ..views import money, status_json
 
-EXPORTS = ("members", "products", "sales", "status", "events")
+EXPORTS = ("members", "memberships", "products", "sales", "status", "events")
 PERSONAL = ("email", "phone", "birthday")
 
 
@@ -31,6 +31,15 @@ def member_rows(db: Database, program: Program, as_of: datetime, personal: bool 
         if personal:
             row.update(email=email, phone=phone, birthday=birthday)
         yield row
+
+
+def membership_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
+    """Every join and resignation up to ``as_of``, in the import layout: with the members file it
+    carries who was a member when, which ``joined_at`` alone cannot (a resignation, a rejoin)."""
+    for member_id, ts, status in db.execute(
+        "SELECT member_id, ts, status FROM memberships WHERE ts <= ? ORDER BY member_id, ts, id", [ts_text(as_of)]
+    ):
+        yield {"member_id": member_id, "ts": ts, "status": status}
 
 
 def product_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
@@ -142,10 +151,17 @@ def flatten_status(row: dict) -> dict:
     return flat
 
 
-ROWS = {"members": member_rows, "products": product_rows, "sales": sale_rows, "status": status_rows}
+ROWS = {
+    "members": member_rows,
+    "memberships": membership_rows,
+    "products": product_rows,
+    "sales": sale_rows,
+    "status": status_rows,
+}
 
 _HEADERS = {
     "members": ("member_id", "name", "joined_at"),
+    "memberships": ("member_id", "ts", "status"),
     "products": ("product_id", "name", "category", "price", "valid_from"),
     "sales": (
         "sale_id", "ts", "member_id", "product_id", "qty", "unit_price", "list_amount", "discount", "total",

@@ -132,8 +132,8 @@ def test_export_status_jsonl_matches_status(shop):
 
 @pytest.mark.parametrize(
     "kind, extra",
-    [("members", ()), ("members", ("--include-personal-data",)), ("products", ()), ("sales", ()), ("status", ()),
-     ("events", ())],
+    [("members", ()), ("members", ("--include-personal-data",)), ("memberships", ()), ("products", ()), ("sales", ()),
+     ("status", ()), ("events", ())],
 )
 def test_a_csv_export_has_its_header_with_rows_or_without(shop, tmp_path, kind, extra):
     """An export with no rows is still a CSV file with its header, the one an export with rows has."""
@@ -249,3 +249,29 @@ def test_an_amount_with_a_thousands_separator_is_refused_not_guessed(shop, tmp_p
     assert result.exit_code == 1
     assert "products.csv: row 3: price: '1,250' is not an amount" in result.stderr
     assert "mug" not in cli(shop, "export", "products").stdout
+
+
+def test_members_and_memberships_exported_import_back_to_the_same_statuses(tmp_path):
+    """The tiered programme's members resign and rejoin: the two exports carry that to a new ledger,
+    and its statuses are the old one's (the sales come from the recipe's file in both)."""
+    folder = FIXTURES / "tiered_pln"
+    program = str(PROGRAMS / "tiered_pln.toml")
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    cli(old, "init", "--program", program)
+    for kind in ("members", "memberships", "products", "sales"):
+        cli(old, "import", kind, str(folder / f"{kind}.csv"))
+    for kind, extra in (("members", ("--include-personal-data",)), ("memberships", ())):
+        cli(old, "export", kind, *extra, "-o", str(tmp_path / f"{kind}.csv"))
+    exported = list(csv.DictReader((tmp_path / "memberships.csv").open(encoding="utf-8")))
+    with (folder / "memberships.csv").open(encoding="utf-8") as handle:
+        given = list(csv.DictReader(handle))
+    assert {tuple(row.values()) for row in given} <= {tuple(row.values()) for row in exported}
+    assert any(row["status"] == "resigned" for row in exported)
+
+    cli(new, "init", "--program", program)
+    for path in (tmp_path / "members.csv", tmp_path / "memberships.csv", folder / "products.csv", folder / "sales.csv"):
+        cli(new, "import", path.stem, str(path))
+    assert cli(new, "export", "memberships").stdout == cli(old, "export", "memberships").stdout
+    as_of = "2026-06-30T12:00:00"  # the golden figures' instant: irena has resigned, jan rejoined
+    assert cli(new, "export", "status", "--format", "json", "--as-of", as_of).stdout == \
+        cli(old, "export", "status", "--format", "json", "--as-of", as_of).stdout
