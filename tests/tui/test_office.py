@@ -58,9 +58,7 @@ async def test_member_list_search_and_sort(app, recorder):
         await pilot.press("y")
         await recorder.wait_for(pilot, MembersPaged, lambda m: m.page.search == "y", after=count)
         assert [m.member_id for m in table.members] == ["yeva"]
-        await pilot.press("backspace", "f7", "f7")  # tier -> spend -> points
-        await until(pilot, lambda: office.sort == "points")
-        await pilot.press("f7")  # last visit
+        await pilot.press("backspace", "f7", "f7")  # tier -> spend -> last visit (no points in this programme)
         paged = await recorder.wait_for(pilot, MembersPaged, lambda m: m.page.sort == "last_visit" and not m.page.search)
         assert paged.members[0].member_id == "yeva"  # the handbag at 10:20 was the last purchase
         await pilot.press("f8")
@@ -265,3 +263,21 @@ async def test_the_list_tells_a_member_without_a_name_from_an_erased_one(demo_pa
         office.show_member("c12346")
         await recorder.wait_for(pilot, MemberLoaded, lambda m: m.details.member_id == "c12346")
         await until(pilot, lambda: "(no name)" in str(app.screen.query_one("#shop-title").render()))
+
+
+async def test_points_are_listed_and_sorted_on_only_where_the_programme_has_them(demo_path, points_path, recorder):
+    """The coffee shop has no points: no column of zeros, and F7 never sorts by them; the points
+    programme lists each member's points and sorts by them."""
+    for path, has_points in ((demo_path, False), (points_path, True)):
+        app = make_app(path, clock=fixed_clock)
+        async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+            office = await open_office(pilot, recorder)
+            table = office.query_one(MemberTable)
+            labels = [column.label for column in table.columns]
+            assert ("Points" in labels) is has_points
+            assert all(len(row) == len(labels) for row in table._rows)
+            seen = set()
+            for _ in range(6):
+                await pilot.press("f7")
+                seen.add(office.sort)
+            assert ("points" in seen) is has_points

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Markdown, Static, TabbedCo
 from ...engine import member_status
 from ...engine.money import format_number
 from ...ledger import load_member_facts
-from ...ledger.browse import SORT_LABELS, SORTS, MemberPage, member_page, tier_basis_order
+from ...ledger.browse import SORT_LABELS, MemberPage, member_page, sorts_for, tier_basis_order
 from ...views import money
 from ..messages import MemberEnrolled
 from ..text import rules_markdown
@@ -126,7 +126,7 @@ class BackOfficeScreen(TillScreen):
                 with Horizontal(classes="entry-row"):
                     yield Input(placeholder="search id, name, e-mail or phone", id="member-search", compact=True)
                     yield Readout(id="list-info")
-                yield MemberTable(id="member-table")
+                yield MemberTable(self.program, id="member-table")
             with TabPane("F3 Segments", id="segments"):
                 with VerticalScroll():
                     yield BarChart(id="segments-chart")
@@ -208,7 +208,8 @@ class BackOfficeScreen(TillScreen):
             table.focus()
 
     def action_sort(self) -> None:
-        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        sorts = sorts_for(self.program)
+        self.sort = sorts[(sorts.index(self.sort) + 1) % len(sorts)]
         self.descending = self.sort not in ("name", "member_id")
         self.load_page(0, "first")
 

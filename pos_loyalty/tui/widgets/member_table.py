@@ -73,8 +73,10 @@ class MemberTable(RowTable, inherit_bindings=False):
             super().__init__()
             self.member_id = member_id
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(COLUMNS, id=id)
+    def __init__(self, program: Program, *, id: str | None = None) -> None:
+        # Points only where the programme has them: a column of zeros says nothing.
+        self.points_shown = program.points is not None
+        super().__init__([c for c in COLUMNS if c.key != "points" or self.points_shown], id=id)
         self.first_row = 0
         self.total = 0
         self.members: list[ListedMember] = []
@@ -99,7 +101,7 @@ class MemberTable(RowTable, inherit_bindings=False):
         if same:
             self.move_cursor(row)
         else:
-            self.set_rows([_cells(program, member) for member in members], cursor=row)
+            self.set_rows([_cells(program, member, self.points_shown) for member in members], cursor=row)
 
     @property
     def current(self) -> str | None:
@@ -141,13 +143,13 @@ class MemberTable(RowTable, inherit_bindings=False):
         self.post_message(self.PageWanted(last, "last"))
 
 
-def _cells(program: Program, member: ListedMember) -> tuple[Text | str, ...]:
+def _cells(program: Program, member: ListedMember, points: bool) -> tuple[Text | str, ...]:
     return (
         member.member_id,
         Text("(erased)" if member.erased else member.name or "(no name)", style="" if member.name else "dim italic"),
         Text(member.tier or "-", style="bold" if member.active else "dim"),
         money(program, member.net_spend),
-        str(member.points),
+        *((str(member.points),) if points else ()),
         str(member.visits),
         member.last_visit or "never",
     )
