@@ -281,3 +281,20 @@ async def test_points_are_listed_and_sorted_on_only_where_the_programme_has_them
                 await pilot.press("f7")
                 seen.add(office.sort)
             assert ("points" in seen) is has_points
+
+
+async def test_a_members_sales_show_what_was_bought_and_paid_first_at_80_columns(demo_path, points_path, recorder):
+    """The sale id (23 characters at a till) comes last, after the items and total, and points only
+    where the programme has them; at 80 columns the total is on screen without scrolling."""
+    for path, has_points in ((demo_path, False), (points_path, True)):
+        app = make_app(path, clock=fixed_clock)
+        async with app.run_test(size=(80, 24), message_hook=recorder) as pilot:
+            office = await open_office(pilot, recorder)
+            office.show_member("rick")
+            loaded = await recorder.wait_for(pilot, MemberLoaded, lambda m: m.details.member_id == "rick")
+            history = app.screen.query_one("#history")
+            labels = [str(column.label) for column in history.columns.values()]
+            assert labels == ["When", "Kind", "Items", "Total", *(["Points"] if has_points else []), "Sale"]
+            total = sum(column.get_render_width(history) for column in list(history.columns.values())[:4])
+            assert history.region.right <= 80 and total <= history.size.width
+            assert len(loaded.sales) == history.row_count > 0

@@ -83,7 +83,9 @@ class MemberScreen(TillScreen):
 
     def on_mount(self) -> None:
         history = self.query_one("#history", DataTable)
-        for label in ("When", "Sale", "Kind", "Items", "Total", "Points"):
+        # The sale id last: a till's is 23 characters, and at 80 columns what was bought and paid
+        # should show without scrolling.
+        for label in ("When", "Kind", "Items", "Total", *(("Points",) if self.program.points else ()), "Sale"):
             history.add_column(label)
         movements = self.query_one("#movements", DataTable)
         for label in ("When", "Kind", "Points", "Reason", "Sale"):
@@ -154,13 +156,14 @@ class MemberScreen(TillScreen):
         history = self.query_one("#history", DataTable)
         history.clear()
         for sale in message.sales:
+            points = (Text(f"+{sale.points_earned}" if sale.points_earned else "", justify="right"),)
             history.add_row(
                 f"{sale.ts:%Y-%m-%d %H:%M}",
-                sale.sale_id,
                 sale.kind if sale.kind == "sale" else Text("return", style="yellow"),
                 Text(str(sale.units), justify="right"),
                 Text(("-" if sale.kind == "return" else "") + money(program, sale.total), justify="right"),
-                Text(f"+{sale.points_earned}" if sale.points_earned else "", justify="right"),
+                *(points if program.points else ()),
+                sale.sale_id,
             )
         movements = self.query_one("#movements", DataTable)
         movements.clear()
