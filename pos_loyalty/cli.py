@@ -401,9 +401,10 @@ def return_(
         table.add_row(line.product_id, str(line.qty), money(program, line.refund))
     table.add_section()
     table.add_row("[bold]refund[/]", "", f"[bold]{money(program, receipt.refund_total)} {program.currency}[/]")
-    if receipt.points_clawed_back or receipt.points_restored:
-        table.caption = f"points taken back {receipt.points_clawed_back}, given back {receipt.points_restored}"
     console.print(table)
+    if receipt.points_clawed_back or receipt.points_restored:
+        # A line of its own: as the caption of this narrow table it wrapped mid-phrase.
+        console.print(f"points taken back {receipt.points_clawed_back}, given back {receipt.points_restored}")
 
 
 # -- export ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -275,3 +276,10 @@ def test_members_and_memberships_exported_import_back_to_the_same_statuses(tmp_p
     as_of = "2026-06-30T12:00:00"  # the golden figures' instant: irena has resigned, jan rejoined
     assert cli(new, "export", "status", "--format", "json", "--as-of", as_of).stdout == \
         cli(old, "export", "status", "--format", "json", "--as-of", as_of).stdout
+
+
+def test_a_return_says_the_points_taken_and_given_back_on_one_line(tmp_path):
+    db = coffee_shop(tmp_path / "points.db", program="points")
+    cli(db, "sell", "yeva", "coffee:3", "tea", "--redeem-points", "100", "--at", AT, "--id", "T1")
+    printed = cli(db, "return", "T1", "coffee:2", "--at", "2026-03-03T11:00:00").stdout
+    assert any(re.fullmatch(r"points taken back [1-9][0-9]*, given back [1-9][0-9]*", line) for line in printed.splitlines())
