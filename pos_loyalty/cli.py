@@ -25,7 +25,7 @@ from .io.readers import InputError
 from .ledger import LedgerError, TimestampError, parse_ts
 from .ledger.browse import point_history
 from .paths import default_ledger, shipped_program
-from .views import money, receipt_json, return_json, status_json, tier_basis_text
+from .views import money, period_note, receipt_json, return_json, status_json, tier_basis_text
 
 USER_ERRORS = (LedgerError, InputError, ProgramError, TimestampError, OSError)
 
@@ -333,6 +333,9 @@ def sell(
         print_json(receipt_json(program, receipt))
         return
     console.print(receipt_table(program, receipt))
+    # Each on a line of its own: as the caption of a narrow receipt they wrapped mid-phrase.
+    for note in receipt_notes(program, receipt):
+        console.print(note)
 
 
 def discount_label(discount) -> str:
@@ -358,10 +361,17 @@ def receipt_table(program: Program, receipt: ledger.Receipt) -> Table:
         table.add_row("subtotal", "", "", "", money(program, priced.subtotal))
         table.add_row("discounts", "", "", "", "-" + money(program, priced.discount_total))
     table.add_row("[bold]total[/]", "", "", "", f"[bold]{money(program, priced.total)} {program.currency}[/]")
+    return table
+
+
+def receipt_notes(program: Program, receipt: ledger.Receipt) -> list[str]:
+    """What the sale did for the member: points, the tier, the programme's messages."""
+    priced = receipt.quote
     after = priced.status_after
     notes = []
     if program.points is not None and receipt.member_id:
         notes.append(f"points earned {priced.points_earned + priced.points_bonus}, spent {priced.points_redeemed}, balance {receipt.points_balance}")
+        notes += [period_note(period) for period in priced.points_periods]
     if after is not None and after.tier is not None:
         before = priced.status_before.tier if priced.status_before else None
         if before is not None and before.name != after.tier.name:
@@ -370,9 +380,7 @@ def receipt_table(program: Program, receipt: ledger.Receipt) -> Table:
             notes.append(f"tier {after.tier.name}")
     for message in priced.messages:
         notes.append(message)
-    if notes:
-        table.caption = " · ".join(notes)
-    return table
+    return notes
 
 
 @app.command("return")

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from .engine import MemberStatus, Program, Quote, format_amount
 from .engine.money import format_number
+from .engine.program import PointsPeriod
 from .ledger import Receipt, ReturnReceipt, ts_text
 
 
 def money(program: Program, minor: int) -> str:
     return format_amount(minor, program.decimals)
+
+
+def period_note(period: PointsPeriod) -> str:
+    """``2x points until 29 Nov``: a bonus period the points of a sale were multiplied by."""
+    return f"{format_number(period.multiplier)}x points until {period.end:%d %b}"
 
 
 def tier_basis_text(program: Program, basis: int) -> str:

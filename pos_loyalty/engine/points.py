@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from .facts import PointMovement
-from .program import PointsRules
+from .program import PointsPeriod, PointsRules
 
 _NEVER = datetime.max
 
@@ -96,12 +96,17 @@ def expiry_for(rules: PointsRules, earned_at: datetime) -> datetime | None:
 _ONE = Fraction(1)
 
 
-def period_multiplier(rules: PointsRules, at: datetime) -> Fraction:
-    """The product of the multipliers of every bonus period ``at`` falls in."""
+def periods_at(rules: PointsRules, at: datetime) -> tuple[PointsPeriod, ...]:
+    """The bonus periods (double points week) ``at`` falls in."""
+    day = at.date()
+    return tuple(period for period in rules.periods if period.start <= day <= period.end)
+
+
+def period_multiplier(periods: tuple[PointsPeriod, ...]) -> Fraction:
+    """The product of the periods' multipliers."""
     multiplier = _ONE
-    for period in rules.periods:
-        if period.start <= at.date() <= period.end:
-            multiplier *= period.multiplier
+    for period in periods:
+        multiplier *= period.multiplier
     return multiplier
 
 

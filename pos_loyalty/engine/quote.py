@@ -10,8 +10,8 @@ from functools import lru_cache
 from .events import Event, status_events
 from .facts import MemberFacts, PointMovement, Product, PurchaseLine
 from .money import format_number, percent_of
-from .points import earn_for, expiry_for, period_multiplier, redemption_value
-from .program import Program, Promotion
+from .points import earn_for, expiry_for, period_multiplier, periods_at, redemption_value
+from .program import PointsPeriod, Program, Promotion
 from .status import MemberStatus, member_status
 
 PENDING_SALE = "(this sale)"
@@ -96,6 +96,8 @@ class Quote:
     events: tuple[Event, ...] = ()
     bonus_reasons: tuple[tuple[str, int], ...] = field(default=())
     """(reason, points) of each bonus in ``points_bonus``."""
+    points_periods: tuple[PointsPeriod, ...] = ()
+    """The bonus periods (double points week) whose multipliers ``points_earned`` has."""
 
     @property
     def subtotal(self) -> int:
@@ -154,7 +156,7 @@ def quote(
     draft = Quote(tuple(lines), status_before=before, messages=tuple(messages), points_redeemed=redeemed)
     if facts is None or before is None:
         return draft
-    earned, bonuses = _points_earned(program, facts, before, draft.total, at) if member else (0, ())
+    earned, bonuses, periods = _points_earned(program, facts, before, draft.total, at) if member else (0, (), ())
     after_facts = with_sale(program, facts, draft, earned, bonuses, at)
     after = member_status(program, after_facts, at)
     return replace(
@@ -162,6 +164,7 @@ def quote(
         points_earned=earned,
         points_bonus=sum(points for _, points in bonuses),
         bonus_reasons=bonuses,
+        points_periods=periods,
         status_after=after,
         events=status_events(before, after),
     )
@@ -335,12 +338,15 @@ def _allocate(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
-def _points_earned(program, facts, status, paid, at) -> tuple[int, tuple[tuple[str, int], ...]]:
-    """Points on what is actually paid, with the tier accelerator, periods and bonuses."""
+def _points_earned(
+    program, facts, status, paid, at
+) -> tuple[int, tuple[tuple[str, int], ...], tuple[PointsPeriod, ...]]:
+    """Points on what is actually paid, with the tier accelerator, periods and bonuses; and the periods."""
     rules = program.points
     if rules is None:
-        return 0, ()
-    multiplier = period_multiplier(rules, at)
+        return 0, (), ()
+    periods = periods_at(rules, at)
+    multiplier = period_multiplier(periods)
     if status.tier is not None and status.tier.points_multiplier != 1:
         multiplier *= status.tier.points_multiplier
     earned = earn_for(rules, paid, program.decimals, multiplier)
@@ -354,7 +360,7 @@ def _points_earned(program, facts, status, paid, at) -> tuple[int, tuple[tuple[s
         and at.year not in facts.birthday_bonus_years
     ):
         bonuses.append(("birthday", rules.birthday_bonus))
-    return earned, tuple(bonuses)
+    return earned, tuple(bonuses), periods
 
 
 def with_sale(program: Program, facts: MemberFacts, draft: Quote, earned: int, bonuses, at: datetime) -> MemberFacts:

@@ -9,7 +9,7 @@ from ..engine import MemberStatus, Program, Quote
 from ..engine.money import format_number
 from ..engine.program import Promotion
 from ..ledger import Receipt, ReturnReceipt, ts_text
-from ..views import money, tier_basis_text
+from ..views import money, period_note, tier_basis_text
 
 WIDTH = 44
 RULE = "-" * WIDTH
@@ -107,6 +107,8 @@ def _after_lines(program: Program, priced: Quote, balance: int | None) -> list[s
         out.append(f"Points balance {balance if balance is not None else 0}")
         for reason, points in priced.bonus_reasons:
             out.append(f"  incl. {reason} bonus {points}")
+        for period in priced.points_periods:
+            out.append(f"  {period_note(period)}")
     if after is not None:
         if after.tier is not None:
             change = tier_change(priced)

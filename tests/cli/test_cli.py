@@ -283,3 +283,12 @@ def test_a_return_says_the_points_taken_and_given_back_on_one_line(tmp_path):
     cli(db, "sell", "yeva", "coffee:3", "tea", "--redeem-points", "100", "--at", AT, "--id", "T1")
     printed = cli(db, "return", "T1", "coffee:2", "--at", "2026-03-03T11:00:00").stdout
     assert any(re.fullmatch(r"points taken back [1-9][0-9]*, given back [1-9][0-9]*", line) for line in printed.splitlines())
+
+
+def test_a_sale_in_a_bonus_period_says_so_on_its_own_line(tmp_path):
+    """The points programme's double points week (23-29 Nov): the receipt says the points were doubled, and until when."""
+    db = coffee_shop(tmp_path / "points.db", program="points")
+    inside = cli(db, "sell", "yeva", "coffee", "--at", "2026-11-24T10:00:00").stdout.splitlines()
+    outside = cli(db, "sell", "yeva", "coffee", "--at", "2026-12-01T10:00:00").stdout.splitlines()
+    assert "2x points until 29 Nov" in inside
+    assert not any("points until" in line for line in outside)

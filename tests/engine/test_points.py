@@ -35,6 +35,14 @@ class TestEarning:
         priced = ring_up(member(points=SILVER, sales_count=3), ("bag", 1), bag=1371, at=datetime(2026, 11, 24, 10))
         assert (priced.total, priced.points_earned) == (1234, 308)
 
+    def test_the_quote_names_the_bonus_period_its_points_were_multiplied_by(self):
+        """So the till can say "2x points until 29 Nov"; from the programme's own period, not restated."""
+        (week,) = POINTS.points.periods
+        for day, inside in ((week.start, True), (week.end, True), (week.end + timedelta(days=1), False)):
+            at = datetime.combine(day, datetime.min.time()).replace(hour=23)
+            priced = ring_up(member(points=SILVER, sales_count=3), ("bag", 1), bag=1371, at=at)
+            assert priced.points_periods == ((week,) if inside else ())
+
     def test_points_are_on_what_is_paid_rounded_down(self):
         # Basic: 1.04 less 5 % (0.052 -> 0.05) = 0.99 paid; 9.9 points -> 9
         priced = ring_up(member(points=(), sales_count=3), ("cup", 1), cup=104)

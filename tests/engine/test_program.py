@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 
 from pos_loyalty.engine import ProgramError, program_from_toml
-from pos_loyalty.engine.points import period_multiplier
+from pos_loyalty.engine.points import period_multiplier, periods_at
 
 from ..support import PROGRAMS, program_text
 
@@ -137,4 +137,4 @@ def test_a_bonus_period_given_as_a_date_time_is_refused_or_works():
     except ProgramError as exc:
         assert exc.key.startswith("points.periods[0]")
         return
-    assert period_multiplier(program.points, datetime(2026, 11, 24, 10, 0)) == 2
+    assert period_multiplier(periods_at(program.points, datetime(2026, 11, 24, 10, 0))) == 2

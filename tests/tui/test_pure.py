@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 
 import pytest
+from rich.console import Console
 
 from pos_loyalty import ledger
 from pos_loyalty.engine import Basket, BasketLine
@@ -17,8 +18,9 @@ from pos_loyalty.tui.draft import Draft, line_owners
 from pos_loyalty.tui.screens.counter import split_quantity
 from pos_loyalty.tui.text import receipt_text, return_text, rules_markdown
 from pos_loyalty.tui.widgets.bar_chart import bar_text
+from pos_loyalty.tui.widgets.member_panel import panel_content
 
-from ..support import coffee_ledger
+from ..support import COFFEE_FILES, coffee_ledger, import_fixture, new_ledger
 
 AT = datetime(2026, 3, 3, 9, 0)
 
@@ -124,3 +126,16 @@ def test_pricing_says_which_part_was_refused():
     assert dropped == ("code",) and "unknown discount code" in refusal
     with pytest.raises(ledger.LedgerError):
         price_or_say_why(db, program, Draft(member_id="nobody").add("tea"), AT)
+
+
+def test_the_panel_and_the_receipt_say_a_bonus_period_doubled_the_points():
+    db, program = new_ledger("points")
+    import_fixture(db, program, "coffee_shop", COFFEE_FILES)
+    basket = Basket((BasketLine("coffee", 2),), "yeva")
+    for at, said in ((datetime(2026, 11, 24, 10), True), (datetime(2026, 12, 1, 10), False)):
+        priced = ledger.quote_for(db, program, basket, at)
+        console = Console(width=40, record=True)
+        console.print(panel_content(program, priced.status_before, priced))
+        receipt = ledger.record_sale(db, program, basket, at, f"p-{at:%d}")
+        for text in (console.export_text(), receipt_text(program, receipt, "Yeva")):
+            assert ("2x points until 29 Nov" in text) is said

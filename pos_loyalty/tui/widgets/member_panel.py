@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from ...engine import MemberStatus, Program, Quote
 from ...engine.money import format_number
 from ...engine.status import StampCardStatus
-from ...views import money, tier_basis_text
+from ...views import money, period_note, tier_basis_text
 from ..text import tier_change
 from .readout import Readout
 
@@ -154,6 +154,8 @@ def panel_content(program: Program, status: MemberStatus | None, priced: Quote |
             sale.append(line)
             for reason, points in priced.bonus_reasons:
                 sale.append(Text(f"  incl. {reason} bonus {points}", style="dim"))
+            for period in priced.points_periods:
+                sale.append(Text(f"  {period_note(period)}", style="dim"))
         free = sum(line.free_units for line in priced.lines)
         if free:
             sale.append(Text(f"{free} free item{'s' if free > 1 else ''} in this basket", style="green"))
