@@ -263,10 +263,12 @@ def unpriced_product(db: Database, text: str, at: datetime) -> str | None:
     return row[0] if row else None
 
 
-def recent_sales(db: Database, member_id: str, limit: int = 10, *, returnable_only: bool = False) -> list[SaleSummary]:
-    """A member's latest sales and returns, newest first (only sales with units left to return, if asked)."""
-    # The member's sales are found through their lines' history index (every sale has a line).
-    where = "s.sale_id IN (SELECT sale_id FROM sale_lines WHERE member_id = :member)"
+def recent_sales(
+    db: Database, member_id: str | None, limit: int = 10, *, returnable_only: bool = False
+) -> list[SaleSummary]:
+    """A member's latest sales and returns, newest first (only sales with units left to return, if
+    asked); with no member, the latest of every till, members' and anonymous ones alike."""
+    where = "1" if member_id is None else MEMBER_SALES
     if returnable_only:
         where += " AND s.kind = 'sale'"
     rows = _sale_summaries(db, where, {"member": member_id}, limit * 4 if returnable_only else limit)
@@ -281,6 +283,15 @@ def sale_summary(db: Database, sale_id: str) -> SaleSummary | None:
     return rows[0] if rows else None
 
 
+PICK_SALES = "SELECT s.rowid AS id FROM sales s WHERE {where} ORDER BY s.ts DESC, s.rowid DESC LIMIT :limit"
+"""The newest sales that ``where`` holds for. Ties in time go newest written first: the time index
+holds the rowid, so with no condition on the member the latest sales of every till come off its end
+without a sort."""
+
+MEMBER_SALES = "s.sale_id IN (SELECT sale_id FROM sale_lines WHERE member_id = :member)"
+"""A member's sales, found through their lines' history index (every sale has a line)."""
+
+
 def _sale_summaries(db: Database, where: str, params: dict, limit: int) -> list[SaleSummary]:
     sql = f"""
         SELECT s.sale_id, s.ts, s.kind, s.original_sale_id, s.discount_code, s.subtotal, s.discount_total,
@@ -290,9 +301,9 @@ def _sale_summaries(db: Database, where: str, params: dict, limit: int) -> list[
                    (SELECT coalesce(sum(l.qty), 0) FROM sales r JOIN sale_lines l ON l.sale_id = r.sale_id
                      WHERE r.original_sale_id = s.sale_id AND r.kind = 'return')
                ELSE 0 END AS returned
-          FROM (SELECT s.sale_id FROM sales s WHERE {where} ORDER BY s.ts DESC, s.sale_id DESC LIMIT :limit) picked
-          JOIN sales s ON s.sale_id = picked.sale_id
-         ORDER BY s.ts DESC, s.sale_id DESC
+          FROM ({PICK_SALES.format(where=where)}) picked
+          JOIN sales s ON s.rowid = picked.id
+         ORDER BY s.ts DESC, s.rowid DESC
     """
     out = []
     for sid, ts, kind, original, code, subtotal, discount, total, earned, redeemed, units, returned in db.execute(

@@ -10,7 +10,7 @@ import pytest
 
 from pos_loyalty import ledger
 from pos_loyalty.engine import Basket, BasketLine
-from pos_loyalty.ledger.browse import member_page
+from pos_loyalty.ledger.browse import MEMBER_SALES, PICK_SALES, member_page
 from pos_loyalty.ledger.reads import MEMBER_LINES_SQL, MEMBER_POINTS_SQL
 from pos_loyalty.ledger.schema import (
     MEMBER_HISTORY_COLUMNS, MEMBER_HISTORY_INDEX, POINTS_HISTORY_COLUMNS, POINTS_HISTORY_INDEX,
@@ -64,13 +64,14 @@ def test_a_ledger_from_before_the_points_history_index_is_upgraded(tmp_path):
 
 def test_a_members_sales_are_found_through_their_lines_without_scanning_sales(tmp_path):
     db, _ = new_ledger("coffee_shop", tmp_path / "shop.db")
-    found = (
-        "SELECT s.sale_id FROM sales s"
-        " WHERE s.sale_id IN (SELECT sale_id FROM sale_lines WHERE member_id = ?)"
-        " ORDER BY s.ts DESC, s.sale_id DESC LIMIT 20"
-    )
-    shown = plan(db, found, ["kris"])
+    shown = plan(db, PICK_SALES.format(where=MEMBER_SALES), {"member": "kris", "limit": 20})
     assert f"COVERING INDEX {MEMBER_HISTORY_INDEX}" in shown and "SCAN s" not in shown, shown
+
+
+def test_the_latest_sales_of_every_till_come_off_the_time_index_without_a_sort(tmp_path):
+    db, _ = new_ledger("coffee_shop", tmp_path / "shop.db")
+    shown = plan(db, PICK_SALES.format(where="s.kind = 'sale'"), {"limit": 32})
+    assert "USING INDEX idx_sales_ts" in shown and "TEMP B-TREE" not in shown, shown
 
 
 def test_a_ledger_from_before_the_covering_index_and_the_last_visit_index_is_upgraded(tmp_path):

@@ -400,3 +400,20 @@ async def test_an_entry_that_finds_no_one_thing_is_given_back_to_correct(app, re
         await pilot.press("down", "enter")
         await until(pilot, lambda: not counter.draft.empty, what="an item in the basket")
         assert [(line.product_id, line.qty) for line in counter.draft.lines] == [("coffee", 2)]
+
+
+async def test_a_return_without_member_or_receipt_picks_from_the_latest_sales(app, demo_path, recorder):
+    """No member at the counter and no receipt to scan: F7 lists the tills' latest sales, newest
+    first, and Enter loads the one picked."""
+    db = ledger.connect(demo_path)
+    newest = db.execute("SELECT sale_id FROM sales WHERE kind = 'sale' ORDER BY ts DESC, rowid DESC").fetchall()
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, ReturnScreen) and app.screen.query_one("#recent").option_count,
+                    what="the latest sales listed")
+        options = app.screen.query_one("#recent")
+        listed = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert listed == [sale_id for (sale_id,) in newest[: len(listed)]] and len(listed) == min(8, len(newest))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.sale is not None, what="the sale loaded")
+        assert app.screen.sale.sale_id == newest[0][0]

@@ -73,7 +73,7 @@ class SaleLoaded(Message):
 
 
 class RecentSales(Message):
-    def __init__(self, member_id: str, sales: list[SaleSummary]) -> None:
+    def __init__(self, member_id: str | None, sales: list[SaleSummary]) -> None:
         super().__init__()
         self.member_id = member_id
         self.sales = sales
@@ -122,10 +122,9 @@ class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str, dict[str, st
         if self.sale_id:
             self.query_one("#sale-id", Input).value = self.sale_id
             self.load(self.sale_id)
-        elif self.member_id:
-            self.load_recent(self.member_id)
-            self.query_one("#sale-id", Input).focus()
         else:
+            # The member's latest sales, or with no member (no receipt, paid anonymously) the tills'.
+            self.load_recent(self.member_id)
             self.query_one("#sale-id", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -138,7 +137,7 @@ class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str, dict[str, st
     # -- picking the sale ---------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="recent")
-    def load_recent(self, member_id: str) -> None:
+    def load_recent(self, member_id: str | None) -> None:
         with self.till.ledger() as db:
             sales = recent_sales(db, member_id, limit=8, returnable_only=True)
         self.post_message(RecentSales(member_id, sales))
@@ -147,13 +146,16 @@ class ReturnScreen(TillMixin, ModalScreen[tuple[ReturnReceipt, str, dict[str, st
     def recent_loaded(self, message: RecentSales) -> None:
         options = self.query_one("#recent", OptionList)
         label = self.query_one("#recent-label", Label)
+        whose = f"{message.member_id} has" if message.member_id else "the tills have"
         if not message.sales:
-            label.update(f"{message.member_id} has no sales with items left to return: type a sale id")
+            label.update(f"{whose} no sales with items left to return: type a sale id")
             return
-        label.update(f"Recent sales of {message.member_id} (Enter picks one)")
+        label.update(f"Recent sales of {message.member_id} (Enter picks one)" if message.member_id
+                     else "The latest sales at the tills (Enter picks one)")
         options.set_options(
             Option(
-                f"{sale.ts:%Y-%m-%d %H:%M}  {sale.sale_id:<20} {sale.returnable:>3} of {sale.units:<3} item(s) "
+                # One line at 80 columns, a till's 23-character sale id included.
+                f"{sale.ts:%Y-%m-%d %H:%M}  {sale.sale_id:<23} {f'{sale.returnable}/{sale.units} left':>10}"
                 f"{money(self.program, sale.total):>10}",
                 id=sale.sale_id,
             )
