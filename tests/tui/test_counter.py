@@ -341,9 +341,9 @@ async def test_escape_backs_out(app, recorder):
 def type_ahead(pilot, text: str) -> None:
     """Keys arriving faster than the till answers them, as from a barcode scanner or a quick typist:
     all queued at once, with no pause for lookups ("\\n" is Enter)."""
-    names = {" ": "space", "*": "asterisk", "\n": "enter"}
+    names = {" ": "space", "*": "asterisk", "\n": "enter", "\t": "tab", "@": "at", ".": "full_stop", "-": "minus"}
     for ch in text:
-        pilot.app.post_message(events.Key(names.get(ch, ch), "\r" if ch == "\n" else ch))
+        pilot.app.post_message(events.Key(names.get(ch, ch), {"\n": "\r"}.get(ch, ch)))
 
 
 async def test_enter_never_picks_matches_of_text_typed_before(app, recorder):
@@ -417,3 +417,16 @@ async def test_a_return_without_member_or_receipt_picks_from_the_latest_sales(ap
         await pilot.press("enter")
         await until(pilot, lambda: app.screen.sale is not None, what="the sale loaded")
         assert app.screen.sale.sale_id == newest[0][0]
+
+
+async def test_the_enrol_form_typed_ahead_fills_each_field_with_its_own_text(app, demo_path, recorder):
+    """Name, Tab, phone, Tab, e-mail, Enter, all before the till has drawn a key: each field gets
+    what was typed for it (Tab is not left to act after the next field's first keys)."""
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, EnrolDialog))
+        type_ahead(pilot, "Zoe Quinn\t555-0123\tzoe@example.com\n")
+        enrolled = await recorder.wait_for(pilot, MemberEnrolled)
+        assert enrolled.member_id == "zoe-quinn"
+    row = ledger.connect(demo_path).execute("SELECT name, phone, email FROM members WHERE member_id = 'zoe-quinn'").fetchone()
+    assert row == ("Zoe Quinn", "555-0123", "zoe@example.com")

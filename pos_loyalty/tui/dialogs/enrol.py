@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ...ledger.contacts import ContactError, email_address, phone_number
+from ..widgets.typeahead import TypeAheadInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +50,13 @@ class EnrolDialog(ModalScreen[NewMember | None]):
         with Vertical(classes="dialog") as box:
             box.border_title = "Enrol a new member"
             yield Label("Name")
-            yield Input(self.prefill.get("name", ""), placeholder="e.g. Ann Lee", id="name", compact=True)
+            yield TypeAheadInput(self.prefill.get("name", ""), placeholder="e.g. Ann Lee", id="name", compact=True)
             yield Label("Phone (optional)")
-            yield Input(self.prefill.get("phone", ""), placeholder="+1-555-0199", id="phone", compact=True)
+            yield TypeAheadInput(self.prefill.get("phone", ""), placeholder="+1-555-0199", id="phone", compact=True)
             yield Label("E-mail (optional)")
-            yield Input(self.prefill.get("email", ""), placeholder="ann@example.com", id="email", compact=True)
+            yield TypeAheadInput(self.prefill.get("email", ""), placeholder="ann@example.com", id="email", compact=True)
             yield Label("Member id (optional: made from the name)")
-            yield Input(placeholder="leave empty", id="member_id", compact=True)
+            yield TypeAheadInput(placeholder="leave empty", id="member_id", compact=True)
             yield Static("", classes="hint", id="hint")
             yield Static("Enter enrol · Tab next field · Esc back", classes="keys")
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from .typeahead import TypeAheadInput
 
-class LookupInput(Input):
-    """The text part of a lookup: Enter picks, arrows move through the matches, Escape closes them.
 
-    Keys can arrive faster than the till answers them (a barcode scanner, a quick typist): Textual
-    queues each key on the field that had focus when it came in, inserts a character at once, but
-    runs a binding (Enter, say) only after the key has bubbled up to the app, by which time the
-    characters typed after it are in the field too. So this field acts on its own keys in the order
-    they came, and hands a key that reaches it after focus has moved on to the field that has
-    focus now (Enter in the member lookup moves on to the items; what was typed after it goes there).
-    """
+class LookupInput(TypeAheadInput):
+    """The text part of a lookup: Enter picks, arrows move through the matches, Escape closes them,
+    each in the order typed (see :mod:`.typeahead`); Enter in the member lookup moves on to the
+    items, and what was typed after it goes there."""
 
     @property
     def lookup(self) -> Lookup:
@@ -27,20 +23,8 @@ class LookupInput(Input):
         assert isinstance(parent, Lookup)
         return parent
 
-    async def _on_key(self, event: events.Key) -> None:
-        focused = self.screen.focused
-        if focused is not None and focused is not self:
-            event.stop()
-            event.prevent_default()
-            # Textual's own way in for a key (private; Textual is pinned exactly): marked as forwarded,
-            # so that if it bubbles back up to the app it is not delivered a second time.
-            focused._forward_event(events.Key(event.key, event.character))
-            return
-        if self.lookup.lookup_key(event.key):
-            event.stop()
-            event.prevent_default()
-            return
-        await super()._on_key(event)
+    def own_key(self, key: str) -> bool:
+        return self.lookup.lookup_key(key)
 
 
 class Matches(OptionList, can_focus=False):
