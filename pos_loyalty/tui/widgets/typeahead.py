@@ -19,7 +19,7 @@ class TypeAheadInput(Input):
 
     async def _on_key(self, event: events.Key) -> None:
         screen = self.screen
-        focused = screen.focused
+        focused = self.app.focused  # on the screen on top: a dialog opened since takes the key
         if focused is not None and focused is not self:
             event.stop()
             event.prevent_default()
