@@ -183,13 +183,25 @@ def import_(
 
     A CSV file's cells may be separated by commas, semicolons or tabs (whichever its header row uses), and its amounts may have a decimal comma (12,50), as European spreadsheets save them.
 
+With --format online-retail, `import sales` reads the UCI Online Retail file's invoices, and `import products` gives each product it sells the unit price of its latest sale, so the till can sell it.
+
     Example: pos-loyalty import sales ../shared/data/online-retail/OnlineRetail.csv --format online-retail
     """
     db, program = state(ctx).open()
     with import_progress(file) as progress:
+        if fmt == "online-retail" and kind == "products":
+            from .io.online_retail import import_online_retail_prices
+
+            if skip_invalid:
+                raise InputError(file, "--skip-invalid does not apply to prices, which are imported all or nothing")
+            counts = import_online_retail_prices(db, program, file, progress=progress)
+            typer.echo(f"{file}: read {counts.read} rows; priced {counts.written + counts.unchanged} products at their "
+                       f"latest sale, {counts.written} prices new, {counts.unchanged} already in the ledger")
+            return
         if fmt == "online-retail":
             if kind != "sales":
-                raise InputError(file, "the online-retail format holds sales; use `import sales`")
+                raise InputError(file, "the online-retail format holds sales and their prices; use `import sales` "
+                                       "or `import products`")
             from .io.importers import Rejects, default_rejects
             from .io.online_retail import COLUMNS, import_online_retail
 

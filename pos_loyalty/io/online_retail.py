@@ -21,8 +21,8 @@ from sqlite_utils import Database
 
 from ..engine import Program
 from ..engine.money import AmountError, decimal_parts, divide_half_up
-from ..ledger.imports import ImportedSale, RowError, Saver, import_transaction
-from ..ledger.timestamps import ts_text
+from ..ledger.imports import ImportCounts, ImportedSale, ProductRecord, RowError, Saver, import_transaction
+from ..ledger.timestamps import parse_ts, ts_text
 from .parallel import parsed
 from .readers import InputError, Progress, counted, csv_values, expected_lines, open_text
 
@@ -276,3 +276,66 @@ def import_online_retail(
             raise InputError(path, "has no rows to import")
         saver.finish()
     return summary
+
+
+def import_online_retail_prices(
+    db: Database, program: Program, path: str | Path, *, progress: Progress | None = None
+) -> ImportCounts:
+    """Give every product the file sells a catalogue price, so the till can sell it: the unit price
+    of its latest sale (by invoice date, then the file's order), from that sale's time on, rounded
+    half-up to the currency. Returns, write-offs and bad-debt lines are not prices and are passed
+    over. A product's name becomes its latest description; a category set by hand is kept.
+
+    One transaction, all or nothing; importing the same file again changes nothing.
+    """
+    path = Path(path)
+    latest: dict[str, tuple[str, int, str, int]] = {}
+    """product -> (time, row, description, price) of its latest sale so far."""
+    rows = 0
+    for number, values in _rows(path, progress):
+        rows += 1
+        try:
+            priced = _sale_price(values, program.decimals)
+        except RowError as exc:
+            raise InputError(path, str(exc), number, exc.field) from None
+        if priced is None:
+            continue
+        product, when, price = priced
+        seen = latest.get(product)
+        if seen is None or (when, number) > seen[:2]:
+            latest[product] = (when, number, values[DESCRIPTION].strip(), price)
+    if rows == 0:
+        raise InputError(path, "has no rows to import")
+    with import_transaction(db):
+        categories = dict(db.execute("SELECT product_id, category FROM products"))
+        saver = Saver(db, program, 0)
+        for product, (when, number, description, price) in sorted(latest.items()):
+            saver.counts.read += 1
+            record = ProductRecord(product, description or product, categories.get(product), price, parse_ts(when))
+            try:
+                saver.product(record)
+            except RowError as exc:
+                raise InputError(path, str(exc), number, LEDGER_TO_FILE.get(exc.field, "UnitPrice")) from None
+        counts = saver.finish()
+    counts.read = rows
+    return counts
+
+
+def _sale_price(values: list[str], decimals: int) -> tuple[str, str, int] | None:
+    """(product, time, unit price in minor units) of a row that sells something; None for any other row."""
+    invoice = values[INVOICE].strip().upper()
+    if not invoice or invoice[0] in "AC":
+        return None
+    try:
+        if int(values[QUANTITY]) <= 0:
+            return None
+    except ValueError:
+        raise RowError("Quantity", f"{values[QUANTITY]!r} is not a whole number") from None
+    try:
+        price, scale = decimal_parts(values[PRICE])
+    except AmountError:
+        raise RowError("UnitPrice", f"{values[PRICE]!r} is not a price") from None
+    product = values[STOCK].strip()
+    if price <= 0 or not product:
+        return None
+    return product, parse_when(values[DATE]), divide_half_up(price * 10**decimals, scale)

@@ -292,3 +292,24 @@ def test_a_sale_in_a_bonus_period_says_so_on_its_own_line(tmp_path):
     outside = cli(db, "sell", "yeva", "coffee", "--at", "2026-12-01T10:00:00").stdout.splitlines()
     assert "2x points until 29 Nov" in inside
     assert not any("points until" in line for line in outside)
+
+
+def test_the_online_retail_file_brings_its_sales_then_its_prices_and_the_till_sells_its_products(tmp_path):
+    db = tmp_path / "retail.db"
+    cli(db, "init", "--program", str(PROGRAMS / "coffee_shop.toml"))
+    path = tmp_path / "retail.csv"
+    path.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,85123A,WHITE HANGING HEART,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"
+        "536366,71053,WHITE METAL LANTERN,6,12/1/2010 8:28,3.39,,United Kingdom\n",
+        encoding="utf-8",
+    )
+    cli(db, "import", "sales", str(path), "--format", "online-retail")
+    refused = cli(db, "sell", "17850", "85123A", "--at", "2011-01-01T10:00:00", ok=False)
+    assert refused.exit_code == 1 and "85123A has no catalogue price" in refused.stderr
+    said = cli(db, "import", "products", str(path), "--format", "online-retail").stdout
+    assert "priced 2 products at their latest sale, 2 prices new" in said
+    sold = json.loads(cli(db, "sell", "17850", "85123A", "--at", "2011-01-01T10:00:00", "--json").stdout)
+    assert sold["lines"][0]["unit_price"] == "2.55"
+    wrong = cli(db, "import", "members", str(path), "--format", "online-retail", ok=False)
+    assert wrong.exit_code == 1 and "use `import sales` or `import products`" in wrong.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 
 from pos_loyalty import ledger
 from pos_loyalty.io.importers import Rejects
-from pos_loyalty.io.online_retail import COLUMNS, import_online_retail
+from pos_loyalty.engine import Basket, BasketLine
+from pos_loyalty.io.online_retail import COLUMNS, import_online_retail, import_online_retail_prices
 from pos_loyalty.io.readers import InputError
 from pos_loyalty.ledger.verify import verify
 from pos_loyalty.paths import PROGRAMS, REPO
@@ -207,3 +209,54 @@ def test_a_file_of_another_layout_is_refused(tmp_path):
     db, program = fresh_ledger()
     with pytest.raises(InputError, match="not the Online Retail layout"):
         import_online_retail(db, program, path)
+
+
+def latest_prices(path: Path) -> dict[str, int]:
+    """Each product's latest selling price, read with csv, datetime and Decimal only."""
+    latest = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle)):
+            invoice, qty, price = row["InvoiceNo"], int(row["Quantity"]), Decimal(row["UnitPrice"])
+            if invoice[:1] in ("A", "C") or qty <= 0 or price <= 0:
+                continue
+            text = row["InvoiceDate"]
+            when = datetime.strptime(text, "%m/%d/%Y %H:%M") if "/" in text else datetime.fromisoformat(text)
+            if row["StockCode"] not in latest or (when, number) > latest[row["StockCode"]][0]:
+                cents = int((price * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+                latest[row["StockCode"]] = ((when, number), cents)
+    return {product: cents for product, (_, cents) in latest.items()}
+
+
+def test_products_get_the_price_of_their_latest_sale_so_the_till_can_sell_them(real_subset):
+    db, program = fresh_ledger()
+    import_online_retail(db, program, real_subset)
+    counts = import_online_retail_prices(db, program, real_subset)
+    expected = latest_prices(real_subset)
+    assert counts.written == len(expected)
+    now = datetime(2011, 12, 31)
+    catalogue = ledger.load_catalogue(db, now)
+    assert {product: p.price for product, p in catalogue.items()} == expected
+    product = next(iter(expected))
+    priced = ledger.quote_for(db, program, Basket((BasketLine(product, 2),)), now)
+    assert priced.total == 2 * expected[product]
+    again = import_online_retail_prices(db, program, real_subset)
+    assert (again.written, again.unchanged) == (0, len(expected))
+    assert verify(db) == []
+
+
+def test_prices_keep_a_category_set_by_hand_and_pass_over_returns_and_write_offs(tmp_path):
+    db, program = fresh_ledger()
+    rows = [
+        ("536365", "85123A", "WHITE HANGING HEART", "6", "12/1/2010 8:26", "2.55", "17850", "UK"),
+        ("536366", "85123A", "CREAM HANGING HEART", "96", "12/2/2010 9:00", "2.295", "17850", "UK"),
+        ("C536367", "85123A", "CREAM HANGING HEART", "-1", "12/3/2010 9:00", "9.99", "17850", "UK"),
+        ("536368", "85123A", "damaged", "-4", "12/4/2010 9:00", "0", "", "UK"),
+        ("A536369", "B", "Adjust bad debt", "1", "12/5/2010 9:00", "11062.06", "", "UK"),
+    ]
+    path = write_shapes(tmp_path / "retail.csv", "utf-8", rows)
+    with ledger.write(db):
+        db.execute("INSERT INTO products (product_id, name, category) VALUES ('85123A', 'Heart', 'decor')")
+    import_online_retail_prices(db, program, path)
+    assert db.execute("SELECT name, category FROM products WHERE product_id = '85123A'").fetchone() == (
+        "CREAM HANGING HEART", "decor")
+    assert db.execute("SELECT valid_from, price FROM prices").fetchall() == [("2010-12-02T09:00:00", 230)]
