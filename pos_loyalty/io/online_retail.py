@@ -125,14 +125,8 @@ def _parse(number: int, values: list[str], summary: RetailSummary) -> _Line | No
         summary.skipped_bad_debt += 1
         return None
     is_return = invoice.upper().startswith("C")
-    try:
-        qty = int(values[QUANTITY])
-    except ValueError:
-        raise RowError("Quantity", f"{values[QUANTITY]!r} is not a whole number") from None
-    try:
-        price, scale = decimal_parts(values[PRICE])
-    except AmountError:
-        raise RowError("UnitPrice", f"{values[PRICE]!r} is not a price") from None
+    qty = _quantity(values)
+    price, scale = _unit_price(values)
     member = customer_id(values[CUSTOMER])
     if not is_return and qty < 0:
         summary.skipped_write_offs += 1
@@ -153,6 +147,21 @@ def _parse(number: int, values: list[str], summary: RetailSummary) -> _Line | No
         number, values, invoice, parse_when(values[DATE]), member, product,
         values[DESCRIPTION].strip(), abs(qty), divide_half_up(exact, scale), is_return,
     )
+
+
+def _quantity(values: list[str]) -> int:
+    try:
+        return int(values[QUANTITY])
+    except ValueError:
+        raise RowError("Quantity", f"{values[QUANTITY]!r} is not a whole number") from None
+
+
+def _unit_price(values: list[str]) -> tuple[int, int]:
+    """The unit price as (integer, power of ten): exact, whatever its decimals."""
+    try:
+        return decimal_parts(values[PRICE])
+    except AmountError:
+        raise RowError("UnitPrice", f"{values[PRICE]!r} is not a price") from None
 
 
 def invoice_events(path: Path, keep_cells: bool, progress: Progress | None = None) -> Iterator[tuple]:
@@ -326,16 +335,11 @@ def _sale_price(values: list[str], decimals: int) -> tuple[str, str, int] | None
     invoice = values[INVOICE].strip().upper()
     if not invoice or invoice[0] in "AC":
         return None
-    try:
-        if int(values[QUANTITY]) <= 0:
-            return None
-    except ValueError:
-        raise RowError("Quantity", f"{values[QUANTITY]!r} is not a whole number") from None
-    try:
-        price, scale = decimal_parts(values[PRICE])
-    except AmountError:
-        raise RowError("UnitPrice", f"{values[PRICE]!r} is not a price") from None
-    product = values[STOCK].strip()
-    if price <= 0 or not product:
+    if _quantity(values) <= 0:
         return None
-    return product, parse_when(values[DATE]), divide_half_up(price * 10**decimals, scale)
+    price, scale = _unit_price(values)
+    minor = divide_half_up(price * 10**decimals, scale)
+    product = values[STOCK].strip()
+    if minor <= 0 or not product:
+        return None  # nothing paid, or less than the smallest coin: not a price to sell at
+    return product, parse_when(values[DATE]), minor

@@ -217,12 +217,12 @@ def latest_prices(path: Path) -> dict[str, int]:
     with path.open(encoding="utf-8", newline="") as handle:
         for number, row in enumerate(csv.DictReader(handle)):
             invoice, qty, price = row["InvoiceNo"], int(row["Quantity"]), Decimal(row["UnitPrice"])
-            if invoice[:1] in ("A", "C") or qty <= 0 or price <= 0:
+            cents = int((price * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+            if invoice[:1] in ("A", "C") or qty <= 0 or cents <= 0:
                 continue
             text = row["InvoiceDate"]
             when = datetime.strptime(text, "%m/%d/%Y %H:%M") if "/" in text else datetime.fromisoformat(text)
             if row["StockCode"] not in latest or (when, number) > latest[row["StockCode"]][0]:
-                cents = int((price * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
                 latest[row["StockCode"]] = ((when, number), cents)
     return {product: cents for product, (_, cents) in latest.items()}
 
@@ -244,19 +244,15 @@ def test_products_get_the_price_of_their_latest_sale_so_the_till_can_sell_them(r
     assert verify(db) == []
 
 
-def test_prices_keep_a_category_set_by_hand_and_pass_over_returns_and_write_offs(tmp_path):
+def test_prices_keep_a_category_set_by_hand_and_pass_over_returns_write_offs_and_fractions_of_a_penny(tmp_path):
     db, program = fresh_ledger()
-    rows = [
-        ("536365", "85123A", "WHITE HANGING HEART", "6", "12/1/2010 8:26", "2.55", "17850", "UK"),
-        ("536366", "85123A", "CREAM HANGING HEART", "96", "12/2/2010 9:00", "2.295", "17850", "UK"),
-        ("C536367", "85123A", "CREAM HANGING HEART", "-1", "12/3/2010 9:00", "9.99", "17850", "UK"),
-        ("536368", "85123A", "damaged", "-4", "12/4/2010 9:00", "0", "", "UK"),
-        ("A536369", "B", "Adjust bad debt", "1", "12/5/2010 9:00", "11062.06", "", "UK"),
-    ]
-    path = write_shapes(tmp_path / "retail.csv", "utf-8", rows)
+    later = ("536381", "85123A", "CREAM HANGING HEART", "96", "12/2/2010 9:00", "2.295", "17850", "United Kingdom")
+    path = write_shapes(tmp_path / "retail.csv", "utf-8", [*SHAPES, later])
     with ledger.write(db):
         db.execute("INSERT INTO products (product_id, name, category) VALUES ('85123A', 'Heart', 'decor')")
     import_online_retail_prices(db, program, path)
     assert db.execute("SELECT name, category FROM products WHERE product_id = '85123A'").fetchone() == (
         "CREAM HANGING HEART", "decor")
-    assert db.execute("SELECT valid_from, price FROM prices").fetchall() == [("2010-12-02T09:00:00", 230)]
+    # 2.295 rounds half-up to 2.30; the 0.001 hand warmer, the return and the write-off set no price.
+    assert db.execute("SELECT product_id, valid_from, price FROM prices ORDER BY product_id").fetchall() == [
+        ("71053", "2010-12-01T08:26:00", 339), ("85123A", "2010-12-02T09:00:00", 230)]
