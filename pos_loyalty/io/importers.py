@@ -111,11 +111,10 @@ def amount_cell(key: str, value: str | None, decimals: int) -> int | None:
     try:
         minor = _minor_units(value, decimals)
     except AmountError as exc:
-        point = decimal_point(value)
-        if point is None:
+        minor = _decimal_comma_units(value, decimals)
+        if minor is None:
             hint = " (no thousands separators; a decimal comma takes one or two digits)" if "," in value else ""
             raise RowError(key, f"{exc}{hint}") from None
-        minor = amount_cell(key, point, decimals)
     if minor < 0:
         raise RowError(key, f"{value!r} is negative")
     if minor > MAX_AMOUNT:
@@ -135,6 +134,17 @@ def decimal_point(text: str) -> str | None:
     """``"12,50"`` -> ``"12.50"``; None for text that is not a number with a decimal comma."""
     match = _DECIMAL_COMMA.match(text)
     return None if match is None else f"{match.group(1)}.{match.group(2)}"
+
+
+def _decimal_comma_units(text: str, decimals: int) -> int | None:
+    """``"12,50"`` in minor units; None when it is not an amount with a decimal comma."""
+    point = decimal_point(text)
+    if point is None:
+        return None
+    try:
+        return _minor_units(point, decimals)
+    except AmountError:
+        return None
 
 
 def count_cell(key: str, value: str | None, default: int) -> int:

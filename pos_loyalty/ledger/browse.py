@@ -20,11 +20,6 @@ from .timestamps import parse_ts, ts_text
 SORTS = ("tier", "spend", "points", "last_visit", "name", "member_id")
 """The member list's sort keys, in the order the list cycles through them."""
 
-
-def sorts_for(program: Program) -> tuple[str, ...]:
-    """The sort keys that mean something for ``program``: by points only where it has points."""
-    return SORTS if program.points is not None else tuple(key for key in SORTS if key != "points")
-
 SORT_LABELS = {
     "tier": "tier",
     "spend": "net spend",
@@ -33,6 +28,11 @@ SORT_LABELS = {
     "name": "name",
     "member_id": "member id",
 }
+
+
+def sorts_for(program: Program) -> tuple[str, ...]:
+    """The sort keys that mean something for ``program``: by points only where it has points."""
+    return SORTS if program.points is not None else tuple(key for key in SORTS if key != "points")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,10 @@ class TypeAheadInput(Input):
         if event.key in ("tab", "shift+tab"):
             event.stop()
             event.prevent_default()
-            screen.focus_next() if event.key == "tab" else screen.focus_previous()
+            if event.key == "tab":
+                screen.focus_next()
+            else:
+                screen.focus_previous()
             return
         if self.own_key(event.key):
             event.stop()
