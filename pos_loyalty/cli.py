@@ -200,8 +200,8 @@ def import_(
             return
         if fmt == "online-retail":
             if kind != "sales":
-                raise InputError(file, "the online-retail format holds sales and their prices; use `import sales` "
-                                       "or `import products`")
+                raise InputError(file, "the online-retail format holds sales and their prices: "
+                                       "use `import sales` or `import products`")
             from .io.importers import Rejects, default_rejects
             from .io.online_retail import COLUMNS, import_online_retail
 
