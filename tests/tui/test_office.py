@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from pos_loyalty import ledger
 from pos_loyalty.engine import member_status
 from pos_loyalty.ledger.access import set_pin
@@ -13,6 +15,7 @@ from pos_loyalty.tui.dialogs.pin import PinDialog
 from pos_loyalty.tui.messages import Priced
 from pos_loyalty.tui.screens.counter import CounterScreen
 from pos_loyalty.tui.screens.member import MemberChanged, MemberLoaded, MemberScreen
+from pos_loyalty.tui.screens import office as office_module
 from pos_loyalty.tui.screens.office import BackOfficeScreen, MembersPaged, ReportReady
 from pos_loyalty.tui.widgets.bar_chart import BarChart
 from pos_loyalty.tui.widgets.member_table import PAGE_SIZE, MemberTable
@@ -298,3 +301,29 @@ async def test_a_members_sales_show_what_was_bought_and_paid_first_at_80_columns
             total = sum(column.get_render_width(history) for column in list(history.columns.values())[:4])
             assert history.region.right <= 80 and total <= history.size.width
             assert len(loaded.sales) == history.row_count > 0
+
+
+async def test_enter_in_the_search_opens_a_member_it_found_not_one_listed_before(app, recorder, monkeypatch):
+    """A slow search (100,000 members): "dave", Enter, and Enter again before the search has answered
+    must not open rick, first on the list before the search; the list takes the keys once it is dave's."""
+    real = office_module.fetch_page
+
+    def slow(till, search, *args):
+        if search:
+            time.sleep(0.4)
+        return real(till, search, *args)
+
+    monkeypatch.setattr(office_module, "fetch_page", slow)
+    async with app.run_test(size=SIZE, message_hook=recorder) as pilot:
+        office = await open_office(pilot, recorder)
+        table = office.query_one(MemberTable)
+        assert table.members[0].member_id == "rick"
+        await pilot.press("d", "a", "v", "e", "enter")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await recorder.wait_for(pilot, MembersPaged, lambda m: m.page.search == "dave")
+        await pilot.pause(0.1)
+        assert not any(isinstance(screen, MemberScreen) for screen in app.screen_stack)
+        assert [m.member_id for m in table.members] == ["dave"] and app.focused is table
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MemberScreen) and app.screen.member_id == "dave")

@@ -114,6 +114,10 @@ class BackOfficeScreen(TillScreen):
         self.first_page = first_page
         """Fetched before the screen is built, so opening does not wait on SQL while it draws."""
         self.search = ""
+        self.shown_search: str | None = None
+        """The search the list on show answers (None before the first page)."""
+        self._to_list_when_shown = False
+        """Enter was pressed in the search before its answer came: move to the list once it shows."""
         self.loaded: set[str] = set()
         self.last_page_ms = 0.0
 
@@ -203,6 +207,15 @@ class BackOfficeScreen(TillScreen):
 
     @on(Input.Submitted, "#member-search")
     def search_submitted(self, event: Input.Submitted) -> None:
+        # Into the list only once it answers what was typed: on a slow search, a second Enter would
+        # otherwise open the first member of the list from before it.
+        if self.shown_search == self.search:
+            self._to_list()
+        else:
+            self._to_list_when_shown = True
+
+    def _to_list(self) -> None:
+        self._to_list_when_shown = False
         table = self.query_one(MemberTable)
         if table.row_count:
             table.focus()
@@ -234,6 +247,9 @@ class BackOfficeScreen(TillScreen):
         self.last_page_ms = message.elapsed_ms
         table = self.query_one(MemberTable)
         table.show_page(self.program, page.offset, page.total, message.members, message.cursor)
+        self.shown_search = page.search
+        if self._to_list_when_shown:
+            self._to_list()
         arrow = "↓" if page.descending else "↑"
         sort = SORT_LABELS[page.sort]
         if page.sort == "tier":
