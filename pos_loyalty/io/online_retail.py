@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from ..engine import Program
 from ..engine.money import AmountError, decimal_parts, divide_half_up
 from ..ledger.imports import ImportCounts, ImportedSale, ProductRecord, RowError, Saver, import_transaction
-from ..ledger.timestamps import parse_ts, ts_text
+from ..ledger.timestamps import parse_ts, ts_text, ts_text_of
 from .parallel import parsed
 from .readers import InputError, Progress, counted, csv_values, expected_lines, open_text
 
@@ -63,7 +63,9 @@ def parse_when(text: str) -> str:
     try:
         if "/" in text:
             return ts_text(datetime.strptime(text, "%m/%d/%Y %H:%M"))
-        return ts_text(datetime.fromisoformat(text))
+        # As every other import reads a time: one with a UTC offset becomes the shop's local time
+        # (stored with its offset, it could not be compared with any other instant of the ledger).
+        return ts_text_of(text)
     except ValueError:
         raise RowError("InvoiceDate", f"{text!r} is not a date and time") from None
 

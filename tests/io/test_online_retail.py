@@ -12,7 +12,7 @@ import pytest
 
 from pos_loyalty import ledger
 from pos_loyalty.io.importers import Rejects
-from pos_loyalty.engine import Basket, BasketLine
+from pos_loyalty.engine import Basket, BasketLine, member_status
 from pos_loyalty.io.online_retail import COLUMNS, import_online_retail, import_online_retail_prices
 from pos_loyalty.io.readers import InputError
 from pos_loyalty.ledger.verify import verify
@@ -256,3 +256,15 @@ def test_prices_keep_a_category_set_by_hand_and_pass_over_returns_write_offs_and
     # 2.295 rounds half-up to 2.30; the 0.001 hand warmer, the return and the write-off set no price.
     assert db.execute("SELECT product_id, valid_from, price FROM prices ORDER BY product_id").fetchall() == [
         ("71053", "2010-12-01T08:26:00", 339), ("85123A", "2010-12-02T09:00:00", 230)]
+
+
+def test_an_invoice_time_with_a_utc_offset_is_stored_as_the_shops_local_time(tmp_path):
+    """Stored with its offset, the time could not be compared with the ledger's others: the member's
+    status, and every report over them, failed."""
+    db, program = fresh_ledger()
+    text = "2010-12-01T08:26:00+05:00"
+    rows = [("536365", "85123A", "WHITE HANGING HEART", "6", text, "2.55", "17850", "United Kingdom")]
+    import_online_retail(db, program, write_shapes(tmp_path / "retail.csv", "utf-8", rows))
+    local = datetime.fromisoformat(text).astimezone().replace(tzinfo=None).isoformat()
+    assert db.execute("SELECT ts FROM sales").fetchone()[0] == local
+    assert member_status(program, ledger.load_member_facts(db, "17850"), datetime(2011, 1, 1)).active
