@@ -50,7 +50,24 @@ SALES_AGAINST_LINES = """
 """Three invariants of a sale and its lines in one pass over both (5.1 s on 5,000,000 lines, where
 the three queries apart took 13.5 s); each fault is named by the invariant it breaks."""
 
+LEDGER_TIME = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
+"""A GLOB for the one form the ledger stores an instant in (``timestamps.ts_text``): the engine
+compares stored times as naive local instants, so one kept with a UTC offset (as an import before
+``0d2884f`` could write) fails every status of its member. A sale's lines repeat its time, which
+the sales-against-lines check already compares."""
+
 CHECKS: list[tuple[str, str]] = [
+    (
+        "a time is not in the ledger's form (2026-03-02T09:05:00)",
+        f"""SELECT 'sale ' || sale_id FROM sales WHERE ts NOT GLOB '{LEDGER_TIME}'
+            UNION ALL
+            SELECT 'membership of ' || member_id FROM memberships WHERE ts NOT GLOB '{LEDGER_TIME}'
+            UNION ALL
+            SELECT 'point movement ' || movement_id FROM point_movements
+             WHERE ts NOT GLOB '{LEDGER_TIME}' OR expires_at NOT GLOB '{LEDGER_TIME}'
+            UNION ALL
+            SELECT 'price of ' || product_id FROM prices WHERE valid_from NOT GLOB '{LEDGER_TIME}'""",
+    ),
     (
         "a line's total is not its list price minus its discounts",
         # The line's own kind (that it is its sale's is checked below): no lookup of the sale.

@@ -125,3 +125,29 @@ def test_a_file_ledger_is_verified_with_its_integrity_check_beside(tmp_path):
     steps = []
     assert verify(db, on_step=lambda name, seconds: steps.append(name)) == []
     assert "integrity check" in steps and "sales against their lines" in steps and "member_summary" in steps
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "named"),
+    [
+        ("sales", None, "sale forged"),
+        ("memberships", {"member_id": "kris", "ts": "2026-03-04T09:00:00+01:00", "status": "resigned"},
+         "membership of kris"),
+        ("memberships", {"member_id": "kris", "ts": "2026-03-04 09:00:00", "status": "resigned"},
+         "membership of kris"),
+        ("prices", {"product_id": "tea", "valid_from": "2026-04-01", "price": 950}, "price of tea"),
+    ],
+    ids=["sale with an offset", "membership with an offset", "membership with a space", "price as a date"],
+)
+def test_a_time_not_in_the_ledgers_form_is_found(table, row, named):
+    """The engine compares stored times as naive local text; one with an offset, a space or no
+    time of day is named by verify (the ledger's own writes are never the cause)."""
+    db, _ = coffee_ledger()
+    if table == "sales":
+        when = "2026-03-03T09:00:00+01:00"
+        db["sales"].insert({**FORGED_SALE, "ts": when})
+        db["sale_lines"].insert({**FORGED_LINE, "ts": when})
+    else:
+        db[table].insert(row)
+    faults = [fault for fault in verify(db) if "member_summary" not in fault]
+    assert faults == [f"a time is not in the ledger's form (2026-03-02T09:05:00): {named}"]
