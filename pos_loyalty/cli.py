@@ -25,7 +25,7 @@ from .io.readers import InputError
 from .ledger import LedgerError, TimestampError, parse_ts
 from .ledger.browse import point_history
 from .paths import default_ledger, shipped_program
-from .views import money, period_note, receipt_json, return_json, status_json, tier_basis_text
+from .views import money, period_note, receipt_json, return_json, status_json, tier_basis_text, when_text
 
 USER_ERRORS = (LedgerError, InputError, ProgramError, TimestampError, OSError)
 
@@ -562,13 +562,14 @@ def members_show(ctx: typer.Context, member: MemberArg, as_of: AsOf = None, as_j
         return
     console.print(status_table(program, result))
     labels = {"email": "e-mail", "phone": "phone", "birthday": "birthday", "created_at": "enrolled", "erased_at": "erased"}
-    console.print(" · ".join(f"{label} {details[key]}" for key, label in labels.items() if details[key]))
+    shown = {**details, "created_at": when_text(details["created_at"]), "erased_at": when_text(details["erased_at"])}
+    console.print(" · ".join(f"{label} {shown[key]}" for key, label in labels.items() if shown[key]))
     if sales:
         history = Table(title="recent sales and returns")
         for column in ("sale", "when", "kind", "total"):
             history.add_column(column, justify="right" if column == "total" else "left")
         for sale in sales:
-            history.add_row(sale["sale_id"], sale["ts"], sale["kind"], sale["total"])
+            history.add_row(sale["sale_id"], when_text(sale["ts"]), sale["kind"], sale["total"])
         console.print(history)
     else:
         console.print("No sales or returns yet.")
@@ -577,7 +578,7 @@ def members_show(ctx: typer.Context, member: MemberArg, as_of: AsOf = None, as_j
         for column in ("when", "kind", "points", "reason"):
             moves.add_column(column, justify="right" if column == "points" else "left")
         for m in movements:
-            moves.add_row(m["ts"], m["kind"], str(m["points"]), m["reason"] or m["sale_id"] or "")
+            moves.add_row(when_text(m["ts"]), m["kind"], str(m["points"]), m["reason"] or m["sale_id"] or "")
         console.print(moves)
 
 
@@ -606,6 +607,8 @@ def members_list(
     if sort not in SORTS:
         raise LedgerError(f"cannot sort by {sort!r} (expected one of: {', '.join(SORTS)})")
     db, program = state(ctx).open()
+    if sort == "points" and not program.points:
+        raise LedgerError(f"cannot sort by points: {program.title} has no points (sort by one of: id, name, spend, last-visit)")
     where, params = "", []
     if search:
         where = "WHERE m.member_id LIKE ? OR m.name LIKE ? OR m.email LIKE ? OR m.phone LIKE ?"
@@ -631,11 +634,17 @@ def members_list(
     if as_json:
         print_json(rows)
         return
+    # A programme without points has no points to show (as the back office's member list).
+    columns = ("member", "name", "visits", "spend", *(("points",) if program.points else ()), "last visit")
     table = Table(title="members")
-    for column in ("member", "name", "visits", "spend", "points", "last visit"):
+    for column in columns:
         table.add_column(column, justify="right" if column in ("visits", "spend", "points") else "left")
     for r in rows:
-        table.add_row(r["member_id"], r["name"] or "", str(r["visits"]), r["spend"], str(r["points"]), r["last_visit"] or "")
+        cells = {
+            "member": r["member_id"], "name": r["name"] or "", "visits": str(r["visits"]), "spend": r["spend"],
+            "points": str(r["points"]), "last visit": when_text(r["last_visit"]),
+        }
+        table.add_row(*(cells[column] for column in columns))
     console.print(table)
 
 

@@ -12,6 +12,14 @@ def money(program: Program, minor: int) -> str:
     return format_amount(minor, program.decimals)
 
 
+def when_text(stored: str | None) -> str:
+    """A stored instant as a person reads it in a table: ``2026-03-02 09:05`` (JSON keeps the
+    ledger's ISO text; a time before the ledger's form, such as a birthday, is shown as it is)."""
+    if not stored:
+        return ""
+    return stored[:16].replace("T", " ", 1) if len(stored) >= 16 and stored[10] == "T" else stored
+
+
 def period_note(period: PointsPeriod) -> str:
     """``2x points until 29 Nov``: a bonus period the points of a sale were multiplied by."""
     return f"{format_number(period.multiplier)}x points until {period.end:%d %b}"

@@ -181,9 +181,21 @@ def test_issued_codes_print_as_a_csv_that_imports_back_unchanged(shop, tmp_path)
 def test_members_show_for_a_person_labels_details_and_says_when_there_are_no_sales(shop):
     cli(shop, "members", "add", "zoe", "--name", "Zoe", "--email", "zoe@example.com", "--at", AT)
     shown = cli(shop, "members", "show", "zoe", "--as-of", AT).stdout
-    assert "e-mail zoe@example.com" in shown and "enrolled 2026-03-03T10:00:00" in shown
+    assert "e-mail zoe@example.com" in shown and "enrolled 2026-03-03 10:00" in shown
     assert "No sales or returns yet." in shown and "recent sales" not in shown
     assert "recent sales and returns" in cli(shop, "members", "show", "kris", "--as-of", AT).stdout
+
+
+def test_members_list_reads_as_a_table_for_people(shop):
+    """Times to the minute with a space, as the till shows them; no points column or sort where the
+    programme has no points (the JSON keeps the ledger's ISO times)."""
+    shown = cli(shop, "members", "list").stdout
+    assert "2026-03-02 10:15" in shown and "T10:15" not in shown and "points" not in shown
+    assert json.loads(cli(shop, "members", "list", "--json").stdout)[1]["last_visit"] == "2026-03-02T10:15:00"
+    refused = cli(shop, "members", "list", "--sort", "points", ok=False)
+    assert refused.exit_code == 1 and refused.stderr.strip().endswith("has no points (sort by one of: id, name, spend, last-visit)")
+    points = coffee_shop(shop.with_name("points.db"), program="points")
+    assert "points" in cli(points, "members", "list", "--sort", "points").stdout
 
 
 def test_points_expire_books_the_lapsed_lots_once_and_the_member_list_shows_live_points(tmp_path, monkeypatch):
