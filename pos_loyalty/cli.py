@@ -445,7 +445,7 @@ def export(
         Optional[Path], typer.Option("--cursor", help="Events: a file holding the last id handled; read, then advanced.")
     ] = None,
 ) -> None:
-    """Export members, memberships, products, sales, every member's status, or the outbox of events.
+    """Export members, memberships, products, codes, sales, every member's status, or the outbox of events.
 
     Example: pos-loyalty export events --format jsonl --cursor mailer.cursor
     """

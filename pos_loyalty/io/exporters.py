@@ -1,9 +1,10 @@
-"""Exporting members, memberships, products, sales and statuses as csv, json or jsonl, streamed row by row."""
+"""Exporting members, memberships, products, codes, sales and statuses as csv, json or jsonl, streamed row by row."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shlex
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TextIO
@@ -14,7 +15,7 @@ from ..engine import Program, member_status
 from ..ledger import load_member_facts, ts_text
 from ..views import money, status_json
 
-EXPORTS = ("members", "memberships", "products", "sales", "status", "events")
+EXPORTS = ("members", "memberships", "products", "codes", "sales", "status", "events")
 PERSONAL = ("email", "phone", "birthday")
 
 
@@ -60,19 +61,31 @@ def product_rows(db: Database, program: Program, as_of: datetime, personal: bool
         }
 
 
+def code_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
+    """The discount codes issued up to ``as_of``, in the import layout (the sales that redeemed them
+    carry the code, and their import redeems it again)."""
+    for code, percent in db.execute(
+        "SELECT code, percent FROM codes WHERE issued_at <= ? ORDER BY code", [ts_text(as_of)]
+    ):
+        yield {"code": code, "percent": percent}
+
+
 def sale_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
-    """One row per sale line, with what was listed, discounted and paid."""
+    """One row per sale line, with what was listed, discounted and paid: the sales import's layout
+    with ``list_amount``, ``discount``, ``total`` and each discount with its reason beside the unit
+    price, which it takes back."""
     for row in db.execute(
-        """
+        f"""
         SELECT s.sale_id, s.ts, s.member_id, l.product_id, l.qty, l.unit_price, l.list_amount,
-               l.list_amount - l.total, l.total, s.kind, s.original_sale_id, s.discount_code, s.source
+               l.list_amount - l.total, l.total, {LINE_DISCOUNTS_SQL},
+               s.kind, s.original_sale_id, s.discount_code, s.source
           FROM sales s JOIN sale_lines l ON l.sale_id = s.sale_id
          WHERE s.ts <= ?
          ORDER BY s.ts, s.sale_id, l.line_no
         """,
         [ts_text(as_of)],
     ):
-        (sale_id, ts, member, product, qty, unit, listed, discount, total, kind, original, code, source) = row
+        (sale_id, ts, member, product, qty, unit, listed, discount, total, discounts, kind, original, code, source) = row
         yield {
             "sale_id": sale_id,
             "ts": ts,
@@ -83,11 +96,28 @@ def sale_rows(db: Database, program: Program, as_of: datetime, personal: bool = 
             "list_amount": money(program, listed),
             "discount": money(program, discount),
             "total": money(program, total),
+            "discounts": discounts and _discounts_text(program, discounts),
             "kind": kind,
             "original_sale_id": original,
             "discount_code": code,
             "source": source,
         }
+
+
+LINE_DISCOUNTS_SQL = """(SELECT group_concat(reason || char(31) || amount || char(31) || coalesce(detail, ''), char(30))
+                           FROM (SELECT reason, amount, detail FROM line_discounts d
+                                  WHERE d.sale_id = l.sale_id AND d.line_no = l.line_no ORDER BY seq))"""
+"""A line's discounts in one cell, in their order: fields apart by the unit separator, discounts by the record separator."""
+
+
+def _discounts_text(program: Program, joined: str) -> str:
+    """``tier 0.76 'SILVER 5%'``: each discount's reason, amount and detail, shell-quoted, as the
+    sales import reads them back (``importers.discounts_cell``)."""
+    words = []
+    for discount in joined.split("\x1e"):
+        reason, amount, detail = discount.split("\x1f")
+        words += (reason, money(program, int(amount)), shlex.quote(detail))
+    return " ".join(words)
 
 
 def status_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
@@ -155,6 +185,7 @@ ROWS = {
     "members": member_rows,
     "memberships": membership_rows,
     "products": product_rows,
+    "codes": code_rows,
     "sales": sale_rows,
     "status": status_rows,
 }
@@ -163,9 +194,10 @@ _HEADERS = {
     "members": ("member_id", "name", "joined_at"),
     "memberships": ("member_id", "ts", "status"),
     "products": ("product_id", "name", "category", "price", "valid_from"),
+    "codes": ("code", "percent"),
     "sales": (
         "sale_id", "ts", "member_id", "product_id", "qty", "unit_price", "list_amount", "discount", "total",
-        "kind", "original_sale_id", "discount_code", "source",
+        "discounts", "kind", "original_sale_id", "discount_code", "source",
     ),
     "status": (
         "member_id", "name", "active", "tier", "tier_rank", "tier_basis", "next_tier", "to_next", "promotions",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -13,7 +14,7 @@ from sys import intern
 from sqlite_utils import Database
 
 from ..engine import Program
-from ..engine.money import AmountError, parse_amount, parse_number
+from ..engine.money import AmountError, format_amount, parse_amount, parse_number
 from ..ledger.contacts import ContactError, email_address, phone_number
 from ..ledger.imports import (
     CodeRecord,
@@ -45,6 +46,12 @@ class Layout:
     required: frozenset[str]
 
 
+EXPORTED_SALE_COLUMNS = ("list_amount", "discount", "total", "discounts", "source")
+"""What ``export sales`` writes beside the import layout, so its file imports again: the line's
+list amount, its discount, what was paid (``total``, as ``line_amount``) and each discount with
+its reason (:func:`discounts_cell`); ``source`` is where the exporting ledger had the sale from,
+and an import records its own."""
+
 LAYOUTS = {
     "members": Layout(
         frozenset({"member_id", "name", "email", "phone", "joined_at", "birthday"}), frozenset({"member_id"})
@@ -56,7 +63,7 @@ LAYOUTS = {
         frozenset(
             {
                 "sale_id", "ts", "member_id", "product_id", "qty", "unit_price", "line_amount",
-                "kind", "original_sale_id", "discount_code",
+                "kind", "original_sale_id", "discount_code", *EXPORTED_SALE_COLUMNS,
             }
         ),
         frozenset({"sale_id", "ts", "product_id"}),
@@ -204,16 +211,22 @@ def code_record(f: Fields) -> CodeRecord:
 
 SaleLine = tuple[tuple, tuple]
 """One sales-file row as ``((sale_id, ts, member_id, kind, original_sale_id, discount_code),
-(product_id, qty, unit_price, line_amount))``: what it says of its sale, and its item."""
+(product_id, qty, unit_price, paid, listed, discounts))``: what it says of its sale, and its item
+(the last two None unless the file is in ``export sales``' layout)."""
 SHARED_FIELDS = ("ts", "member_id", "kind", "original_sale_id", "discount_code")
 """What every line of one sale must agree on (after the sale id, in a :data:`SaleLine`'s head)."""
 
 
 SALE_CELLS = (
     "sale_id", "ts", "member_id", "product_id", "qty", "unit_price", "line_amount",
-    "kind", "original_sale_id", "discount_code",
+    "kind", "original_sale_id", "discount_code", *EXPORTED_SALE_COLUMNS,
 )
 """The columns of a sales file, in the order :func:`sale_line` takes a row's cells."""
+_OWN_CELLS = len(SALE_CELLS) - len(EXPORTED_SALE_COLUMNS)
+"""How many of :data:`SALE_CELLS` every sales file may have; the export's follow, and are left off
+a CSV row's cells where the file has none of them (:func:`sale_line` reads the rest)."""
+_EXPORTED_AMOUNTS = slice(_OWN_CELLS, _OWN_CELLS + 4)
+"""The cells of ``list_amount``, ``discount``, ``total`` and ``discounts`` (not ``source``)."""
 
 
 _LINE_KINDS = {"sale": "sale", "return": "return"}
@@ -257,7 +270,78 @@ def sale_line(cells: tuple, decimals: int) -> SaleLine:
     if product_id is None:
         raise RowError("product_id", "is empty")
     product_id = intern(product_id)
-    return (sale_id, ts, member_id, kind, original, code.upper() if code else None), (product_id, qty, unit_price, line_amount)
+    return (
+        (sale_id, ts, member_id, kind, original, code.upper() if code else None),
+        (product_id, qty, unit_price, line_amount, None, None),
+    )
+
+
+def exported_sale_line(cells: tuple, decimals: int) -> SaleLine:
+    """As :func:`sale_line`, for a row with cells of ``export sales``' own columns too (some of
+    them may have been left off the end): what was paid (``total``, as ``line_amount``), with
+    ``unit_price`` beside it the list price a unit, the line's list amount (``list_amount``, else
+    the unit price times the quantity, else ``total`` plus ``discount``) and the discounts that
+    make up the difference. Where the file gives them all they must agree."""
+    head, item = sale_line(cells[:_OWN_CELLS], decimals)
+    exported = [value and value.strip() or None for value in cells[_EXPORTED_AMOUNTS]]
+    if not any(exported):
+        return head, item
+    listed_text, discount_text, total_text, discounts_text = exported + [None] * (4 - len(exported))
+    product_id, qty, unit_price, line_amount, _, _ = item
+    kind, code = head[3], head[5]
+    listed = amount_cell("list_amount", listed_text, decimals)
+    discount = amount_cell("discount", discount_text, decimals)
+    total = amount_cell("total", total_text, decimals)
+    discounts = discounts_cell(discounts_text, decimals)
+    if total is not None and line_amount is not None:
+        raise RowError("total", "give line_amount or total, not both (each is what was paid)")
+    paid = line_amount if total is None else total
+    if paid is None:
+        raise RowError("total", "is empty (list_amount and discount need the amount paid beside them)")
+    if listed is None:
+        listed = unit_price * qty if unit_price is not None else paid + (discount or 0)
+    if paid > listed:
+        raise RowError("total", f"{total_text!r} is more than the list amount ({format_amount(listed, decimals)})")
+    if discount is not None and discount != listed - paid:
+        raise RowError("discount", f"{discount_text!r} is not the list amount less the total "
+                                   f"({format_amount(listed - paid, decimals)})")
+    if discounts is not None:
+        if kind == "return":
+            raise RowError("discounts", "a return's lines have none (their refund is what was paid for them)")
+        if code is None and any(reason == "code" for reason, _, _ in discounts):
+            raise RowError("discounts", "a code's discount on a sale that names no discount code")
+        added = sum(amount for _, amount, _ in discounts)
+        if added != listed - paid:
+            raise RowError("discounts", f"add up to {format_amount(added, decimals)}, not the list amount less the total "
+                                        f"({format_amount(listed - paid, decimals)})")
+    return head, (product_id, qty, unit_price, paid, listed, discounts)
+
+
+_REASON = re.compile(r"[a-z][a-z_]*")
+
+
+def discounts_cell(value: str | None, decimals: int) -> tuple[tuple[str, int, str | None], ...] | None:
+    """A line's discounts as ``export sales`` writes them, ``reason amount detail`` for each in
+    shell quoting (``tier 0.76 'SILVER 5%' stamp 3.05 'coffee card: buy 5, this one is free'``),
+    as (reason, minor units, detail) triples; None when the cell is blank."""
+    if value is None:
+        return None
+    try:
+        words = shlex.split(value)
+    except ValueError:
+        raise RowError("discounts", f"{value[:40]!r} has a quote that is not closed") from None
+    if len(words) % 3:
+        raise RowError("discounts", f"{value[:40]!r} is not a reason, an amount and a detail for each discount "
+                                    "(e.g. tier 0.76 'SILVER 5%')")
+    found = []
+    for reason, amount, detail in zip(words[::3], words[1::3], words[2::3]):
+        if not _REASON.fullmatch(reason):
+            raise RowError("discounts", f"{reason!r} is not a reason (a word such as tier, stamp, promotion, code)")
+        minor = amount_cell("discounts", amount, decimals)
+        if not minor:
+            raise RowError("discounts", f"{reason} {amount}: a discount takes something off")
+        found.append((reason, minor, detail or None))
+    return tuple(found)
 
 
 def moment_text(key: str, value: str) -> str:
@@ -303,11 +387,14 @@ def sale_events(
         pending.clear()
         return events
 
-    for number, values in read_cells(path, fmt, set(layout.columns), set(layout.required), SALE_CELLS, progress):
+    cells = read_cells(
+        path, fmt, set(layout.columns), set(layout.required), SALE_CELLS, progress, optional=len(EXPORTED_SALE_COLUMNS)
+    )
+    for number, values in cells:
         read += 1
         row = dict(zip(SALE_CELLS, values)) if keep_cells else None
         try:
-            line = sale_line(values, decimals)
+            line = sale_line(values, decimals) if len(values) == _OWN_CELLS else exported_sale_line(values, decimals)
         except RowError as exc:
             yield ("refused", number, exc.field, str(exc), row)
             continue

@@ -111,12 +111,14 @@ def read_rows(
 
 def read_cells(
     path: Path, fmt: str, columns: set[str], required: set[str], wanted: tuple[str, ...],
-    progress: Progress | None = None,
+    progress: Progress | None = None, optional: int = 0,
 ) -> Iterator[tuple[int, tuple]]:
     """Yield (row number, cells) for each record, the cells in ``wanted``'s order.
 
     As :func:`read_rows`, without a dict per row: for files of a million rows. A cell is as
-    written, or None or blank when the column is missing; strip it before use.
+    written, or None or blank when the column is missing; strip it before use. Of the last
+    ``optional`` columns wanted, those a CSV file lacks after the last it has are left off the
+    end of each row's cells (a file of the common columns does not pay for the rare ones).
     """
     if fmt != "csv":
         for number, row in read_rows(path, fmt, columns, required, progress):
@@ -127,6 +129,9 @@ def read_cells(
         header = _csv_header(path, reader, columns, required)
         missing = len(header)  # a column the file lacks reads as the blank cell appended to each row
         places = [header.index(name) if name in header else missing for name in wanted]
+        while optional and places[-1] == missing:
+            places.pop()
+            optional -= 1
         pick = itemgetter(*places) if len(places) > 1 else (lambda values: (values[places[0]],))
         for number, values in csv_values(path, reader, len(header)):
             values.append("")

@@ -76,7 +76,10 @@ class ImportedSale(NamedTuple):
 
     ``ts`` is already the ledger's text (:func:`~.timestamps.ts_text`): files are parsed apart
     from the ledger, often in another process, and text is what the ledger stores and compares.
-    Each item is ``(product_id, qty, unit_price, line_amount)``; a price left out is None.
+    Each item is ``(product_id, qty, unit_price, line_amount, list_amount, discounts)``; a price
+    left out is None, a list amount left out is the line's as priced (no discount), and
+    ``discounts``, where a file gave them, are (reason, amount, detail) adding up to the list
+    amount less the line amount.
     """
 
     sale_id: str
@@ -85,7 +88,7 @@ class ImportedSale(NamedTuple):
     kind: str
     original_sale_id: str | None
     discount_code: str | None
-    items: list[tuple[str, int, int | None, int | None]]
+    items: list[tuple[str, int, int | None, int | None, int | None, tuple | None]]
 
 
 @dataclass
@@ -107,6 +110,9 @@ LINE_COLUMNS = (
     "list_amount", "free_units", "total", "original_line_no",
 )
 DISCOUNT_COLUMNS = ("sale_id", "line_no", "seq", "reason", "amount", "detail")
+IMPORTED_DISCOUNT = "imported"
+"""The reason of a discount an imported line carries below its list amount beyond a code's: the
+file says how much, not why (``export sales`` writes the amount)."""
 _listed = itemgetter(LINE_COLUMNS.index("list_amount"))
 _paid = itemgetter(LINE_COLUMNS.index("total"))
 
@@ -413,8 +419,7 @@ class Saver:
             self.counts.unchanged += len(items)
             return
         if code is None and (kind == "sale" or original_sale_id is None):
-            values, total = self._paid_as_priced(sale)
-            subtotal = total
+            values, subtotal, total = self._paid_as_priced(sale)
             self._lines += values
         else:
             priced = self._priced(sale)
@@ -425,8 +430,8 @@ class Saver:
             subtotal = sum(map(_listed, lines))
             total = sum(map(_paid, lines))
             self._lines += chain.from_iterable(lines)
-            for line_no, amount, detail in discounts:
-                self._discounts += (sale_id, line_no, 1, "code", amount, detail)
+            for line_no, seq, reason, amount, detail in discounts:
+                self._discounts += (sale_id, line_no, seq, reason, amount, detail)
             if code is not None:
                 self._redemptions += (code, sale_id, ts)
                 self._pending_codes[code] = sale_id
@@ -568,32 +573,37 @@ class Saver:
         recorded, given = Counter(), Counter()
         for sold in existing.lines:
             recorded[sold.product_id] += sold.qty
-        for product_id, qty, _, _ in sale.items:
+        for product_id, qty, *_ in sale.items:
             given[product_id] += qty
         if (existing.kind, existing.member_id, ts_text(existing.ts), recorded) != (
             sale.kind, sale.member_id, sale.ts, given
         ):
             raise RowError("sale_id", f"sale {sale.sale_id} already exists with other contents")
 
-    def _priced(self, sale: ImportedSale) -> list[tuple[str, int, int | None, int | None]]:
-        """Each item as (product, qty, unit price, amount): the amount given, or unit price x qty, or the catalogue's."""
+    def _priced(self, sale: ImportedSale) -> list[tuple[str, int, int | None, int | None, int | None, tuple | None]]:
+        """Each item as (product, qty, unit price, amount, list amount, discounts): the amount given,
+        or unit price x qty, or the catalogue's; a list amount and discounts only where the file gave
+        them (``export sales``' layout, whose amount is then what was paid, after every discount)."""
         known = self._known_products()
         refunded_as_paid = sale.kind == "return" and sale.original_sale_id is not None
         priced = []
-        for product_id, qty, unit_price, line_amount in sale.items:
+        for product_id, qty, unit_price, line_amount, listed, discounts in sale.items:
             if product_id not in known:
                 raise RowError("product_id", f"unknown product {product_id!r}")
-            if line_amount is not None:
-                priced.append((product_id, qty, share(line_amount, 1, qty), line_amount))
+            if listed is not None:
+                unit = unit_price if unit_price is not None else share(listed, 1, qty)
+                priced.append((product_id, qty, unit, line_amount, listed, discounts))
+            elif line_amount is not None:
+                priced.append((product_id, qty, share(line_amount, 1, qty), line_amount, None, None))
             elif unit_price is not None:
-                priced.append((product_id, qty, unit_price, unit_price * qty))
+                priced.append((product_id, qty, unit_price, unit_price * qty, None, None))
             elif refunded_as_paid:
-                priced.append((product_id, qty, None, None))  # refunded at what was paid, below
+                priced.append((product_id, qty, None, None, None, None))  # refunded at what was paid, below
             else:
                 price = self._price_at(product_id, sale.ts)
                 if price is None:
                     raise RowError("unit_price", f"{product_id} has no catalogue price at {sale.ts}")
-                priced.append((product_id, qty, price, price * qty))
+                priced.append((product_id, qty, price, price * qty, None, None))
         return priced
 
     @staticmethod
@@ -603,16 +613,24 @@ class Saver:
         return (sale.sale_id, line_no, sale.member_id, sale.ts, sale.kind, product_id, qty, unit, listed, free, paid,
                 original_line)
 
-    def _paid_as_priced(self, sale: ImportedSale) -> tuple[list, int]:
+    def _paid_as_priced(self, sale: ImportedSale) -> tuple[list, int, int]:
         """The rows of ``sale_lines`` for a sale with no code, or a return with no original sale, as
-        flat values, and their total: each line paid at its amount (:meth:`_line` inlined: most
-        lines come this way)."""
+        flat values, their list amount and their total: each line paid at its amount, with the
+        discounts the file gives below its list amount (one unexplained amount where it gives no
+        reasons; :meth:`_line` inlined: most lines come this way)."""
         sale_id, ts, member_id, kind = sale.sale_id, sale.ts, sale.member_id, sale.kind
-        values, total = [], 0
-        for line_no, (product_id, qty, unit, amount) in enumerate(self._priced(sale), start=1):
-            values += (sale_id, line_no, member_id, ts, kind, product_id, qty, unit, amount, 0, amount, None)
+        values, subtotal, total, cuts = [], 0, 0, []
+        for line_no, (product_id, qty, unit, amount, listed, discounts) in enumerate(self._priced(sale), start=1):
+            if listed is None:
+                listed = amount
+            elif listed != amount and kind == "sale":
+                for seq, (reason, cut, detail) in enumerate(discounts or ((IMPORTED_DISCOUNT, listed - amount, None),), 1):
+                    cuts += (sale_id, line_no, seq, reason, cut, detail)
+            values += (sale_id, line_no, member_id, ts, kind, product_id, qty, unit, listed, 0, amount, None)
+            subtotal += listed
             total += amount
-        return values, total
+        self._discounts += cuts  # once every line is priced: a refused sale leaves no trace
+        return values, subtotal, total
 
     def _sale_lines(self, sale: ImportedSale, priced):
         """(rows of ``sale_lines``, discounts, code redeemed) of a sale with a discount code."""
@@ -627,11 +645,23 @@ class Saver:
             raise RowError("discount_code", f"discount code {code} was already used by sale {used}")
         percent = parse_number(row[0])
         lines, discounts = [], []
-        for line_no, (product_id, qty, unit, amount) in enumerate(priced, start=1):
-            cut = percent_of(amount, percent)
+        for line_no, (product_id, qty, unit, amount, listed, given) in enumerate(priced, start=1):
+            if given is not None:  # the file says what each discount was, the code's among them
+                discounts += [(line_no, seq, *discount) for seq, discount in enumerate(given, start=1)]
+                lines.append(self._line(sale, line_no, product_id, qty, unit, listed, amount))
+                continue
+            if listed is None:  # the code's discount comes off the amount the file gave
+                listed, paid = amount, amount - percent_of(amount, percent)
+            else:  # the file gave what was paid after every discount, the code's among them
+                paid = amount
+            cut = percent_of(listed, percent)
+            if paid > listed - cut:
+                raise RowError("total", f"{product_id} was paid more than its list amount less the code's {format_number(percent)}%")
             if cut:
-                discounts.append((line_no, cut, f"{code} {format_number(percent)}%"))
-            lines.append(self._line(sale, line_no, product_id, qty, unit, amount, amount - cut))
+                discounts.append((line_no, 1, "code", cut, f"{code} {format_number(percent)}%"))
+            if listed - cut > paid:  # the rest of what the file says this line was discounted
+                discounts.append((line_no, 2 if cut else 1, IMPORTED_DISCOUNT, listed - cut - paid, None))
+            lines.append(self._line(sale, line_no, product_id, qty, unit, listed, paid))
         return lines, discounts, code
 
     def _return_lines(self, sale: ImportedSale, priced):
@@ -650,7 +680,7 @@ class Saver:
             raise RowError("ts", f"a return cannot be dated before its sale ({ts_text(original.ts)})")
         left = {sold.line_no: sold.returnable for sold in original.lines}
         rows = []
-        for product_id, qty, _unit, amount in priced:
+        for product_id, qty, _unit, amount, *_ in priced:
             need = qty
             for sold in original.lines:
                 if sold.product_id != product_id or need == 0:

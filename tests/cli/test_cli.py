@@ -290,6 +290,66 @@ def test_members_and_memberships_exported_import_back_to_the_same_statuses(tmp_p
         cli(old, "export", "status", "--format", "json", "--as-of", as_of).stdout
 
 
+@pytest.mark.parametrize("program", ["coffee_shop", "tiered_pln"])
+def test_a_ledgers_exports_import_into_a_new_ledger_with_the_same_statuses_and_sales(tmp_path, program):
+    """Till sales with tier discounts, a free coffee and a code, and a return against one: each
+    export imports into a new ledger, whose statuses, discount report and sales are the old one's
+    (but for where the sales came from), and which verifies."""
+    old, new = coffee_shop(tmp_path / "old.db", program), tmp_path / "new.db"
+    cli(old, "codes", "issue", "1")
+    code = json.loads(cli(old, "codes", "list", "--json").stdout)[0]["code"]
+    cli(old, "sell", "yeva", "coffee:6", "tea", "--at", AT, "--id", "T1")
+    cli(old, "sell", "rick", "coffee:2", "--code", code, "--at", "2026-03-03T10:05:00", "--id", "T2")
+    cli(old, "return", "T1", "coffee:2", "--at", "2026-03-04T09:00:00")
+    kinds = ("members", "memberships", "products", "codes", "sales")
+    for kind in kinds:
+        cli(old, "export", kind, "-o", str(tmp_path / f"{kind}.csv"))
+    sold = list(csv.DictReader((tmp_path / "sales.csv").open(encoding="utf-8")))
+    free = {row["total"] for row in sold if row["sale_id"] == "T1" and row["product_id"] == "coffee"} >= {"0.00"}
+    assert free == (program == "coffee_shop")  # the coffee card's sixth (tiered_pln has no card)
+    assert all(Decimal(r["list_amount"]) - Decimal(r["discount"]) == Decimal(r["total"]) for r in sold)
+
+    cli(new, "init", "--program", str(PROGRAMS / f"{program}.toml"))
+    for kind in kinds:
+        cli(new, "import", kind, str(tmp_path / f"{kind}.csv"))
+    as_of = "2026-03-05T12:00:00"
+    for kind in ("status", "sales"):
+        exported = [cli(db, "export", kind, "--format", "json", "--as-of", as_of).stdout for db in (old, new)]
+        before, after = ([{k: v for k, v in row.items() if k != "source"} for row in json.loads(e)] for e in exported)
+        assert after == before and after
+    report = [cli(db, "report", "discounts", "--json").stdout for db in (old, new)]
+    assert report[0] == report[1] and json.loads(report[0])[0]["orders"] == 1
+    assert "ok" in cli(new, "verify").stdout
+    assert "wrote 0" in cli(new, "import", "sales", str(tmp_path / "sales.csv")).stdout
+
+
+@pytest.mark.parametrize(
+    ("cells", "field", "says"),
+    [
+        ("3.05,6.10,0.30,5.90", "discount", "'0.30' is not the list amount less the total (0.20)"),
+        ("3.05,6.10,,6.20", "total", "'6.20' is more than the list amount (6.10)"),
+        ("3.05,6.10,0.30,", "total", "is empty (list_amount and discount need the amount paid beside them)"),
+        ("3.05,6.10,0.30,5.80,tier 0.20 'GOLD 10%'", "discounts",
+         "add up to 0.20, not the list amount less the total (0.30)"),
+        ("3.05,6.10,0.30,5.80,tier 0.30", "discounts",
+         "'tier 0.30' is not a reason, an amount and a detail for each discount (e.g. tier 0.76 'SILVER 5%')"),
+        ("3.05,6.10,0.30,5.80,code 0.30 'X 5%'", "discounts", "a code's discount on a sale that names no discount code"),
+    ],
+    ids=["discount disagrees", "paid above list", "no total", "discounts disagree", "no detail", "code without code"],
+)
+def test_a_sales_export_whose_amounts_disagree_is_refused(shop, tmp_path, cells, field, says):
+    path = tmp_path / "sales.csv"
+    cells += "," * (4 - cells.count(","))  # to the discounts column
+    path.write_text(
+        "sale_id,ts,member_id,product_id,qty,unit_price,list_amount,discount,total,discounts,kind\n"
+        f"X1,2026-03-03T10:00:00,kris,coffee,2,{cells},sale\n",
+        encoding="utf-8",
+    )
+    refused = cli(shop, "import", "sales", str(path), ok=False)
+    assert refused.exit_code == 1 and refused.stderr.strip() == f"pos-loyalty: {path}: row 2: {field}: {says}"
+    assert "X1" not in cli(shop, "export", "sales").stdout
+
+
 def test_a_return_says_the_points_taken_and_given_back_on_one_line(tmp_path):
     db = coffee_shop(tmp_path / "points.db", program="points")
     cli(db, "sell", "yeva", "coffee:3", "tea", "--redeem-points", "100", "--at", AT, "--id", "T1")
