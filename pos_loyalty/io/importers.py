@@ -490,8 +490,7 @@ def import_file(
                         save(PARSERS[kind](Fields(row, program.decimals)))
                     except RowError as exc:
                         refuse(number, row, exc)
-            if saver.counts.read == 0:
-                raise InputError(path, "has no rows to import")
+            # A header and no rows is what an export of nothing writes: importing it changes nothing.
             counts = saver.finish()
     finally:
         if refused is not None:

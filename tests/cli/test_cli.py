@@ -323,6 +323,15 @@ def test_a_ledgers_exports_import_into_a_new_ledger_with_the_same_statuses_and_s
     assert "wrote 0" in cli(new, "import", "sales", str(tmp_path / "sales.csv")).stdout
 
 
+def test_an_export_of_nothing_imports_as_nothing(shop, tmp_path):
+    """A ledger with no codes exports a header alone; importing it elsewhere succeeds and writes nothing."""
+    path = tmp_path / "codes.csv"
+    cli(shop, "export", "codes", "-o", str(path))
+    assert path.read_text(encoding="utf-8") == "code,percent\n"
+    other = coffee_shop(tmp_path / "other.db")
+    assert cli(other, "import", "codes", str(path)).stdout.strip() == f"{path}: read 0 rows, wrote 0, 0 already in the ledger"
+
+
 @pytest.mark.parametrize(
     ("cells", "field", "says"),
     [
