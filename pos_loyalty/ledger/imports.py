@@ -629,7 +629,8 @@ class Saver:
             values += (sale_id, line_no, member_id, ts, kind, product_id, qty, unit, listed, 0, amount, None)
             subtotal += listed
             total += amount
-        self._discounts += cuts  # once every line is priced: a refused sale leaves no trace
+        if cuts:  # once every line is priced: a refused sale leaves no trace
+            self._discounts += cuts
         return values, subtotal, total
 
     def _sale_lines(self, sale: ImportedSale, priced):
