@@ -8,6 +8,7 @@ loaded whole.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -370,9 +371,18 @@ def member_details(db: Database, member_id: str) -> MemberDetails | None:
     )
 
 
+_UNACCENTED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
+"""Latin letters that Unicode does not decompose into a base letter and an accent."""
+
+
 def free_member_id(db: Database, wanted: str) -> str:
-    """An unused member id made from ``wanted`` (a name, say): ``ann-lee``, else ``ann-lee-2``, …"""
-    base = re.sub(r"[^a-z0-9]+", "-", wanted.strip().lower()).strip("-") or "member"
+    """An unused member id made from ``wanted`` (a name, say): ``ann-lee``, else ``ann-lee-2``, …
+
+    Accents come off Latin letters (``Zoë Łukasiewicz`` is ``zoe-lukasiewicz``, easy to type at
+    the till); letters of other scripts stay as they are (``юлия-петрова``)."""
+    letters = unicodedata.normalize("NFKD", wanted.strip().lower()).translate(_UNACCENTED)
+    letters = "".join(c for c in letters if not unicodedata.combining(c))
+    base = re.sub(r"[\W_]+", "-", letters).strip("-") or "member"
     base = base[:24].rstrip("-")
     taken = {
         row[0]

@@ -168,6 +168,10 @@ def test_free_member_id(shop):
     assert browse.free_member_id(db, "Ann  Lee!") == "ann-lee-2"
     assert browse.free_member_id(db, "Yeva") == "yeva-2"
     assert browse.free_member_id(db, "***") == "member"
+    assert browse.free_member_id(db, "Zoë Łukasiewicz-Żółć") == "zoe-lukasiewicz-zolc"
+    assert browse.free_member_id(db, "Søren Straße") == "soren-strasse"
+    assert browse.free_member_id(db, "Юлия Петрова") == "юлия-петрова"
+    assert browse.free_member_id(db, "ＡＮＮ＿ＬＥＥ") == "ann-lee-2"  # full-width, as a phone keyboard may type it
 
 
 def test_member_details_and_point_history(shop):

@@ -374,7 +374,7 @@ def kpi_table(program, kpis) -> Table:
     table.add_row("Period", f"{kpis.since:%Y-%m-%d} – {kpis.as_of:%Y-%m-%d}")
     table.add_row("Members", f"{kpis.members:,}")
     table.add_row("Active members (bought in 90 days)", f"{kpis.active_members:,}")
-    table.add_row("Repeat rate (2+ purchases)", _ratio(kpis.repeat_rate, percent=True))
+    table.add_row("Repeat rate (bought twice or more, ever)", _ratio(kpis.repeat_rate, percent=True))
     table.add_row("Tier upgrades in the period", str(kpis.upgrades))
     table.add_row("Tier downgrades in the period", str(kpis.downgrades))
     if program.points is not None:
