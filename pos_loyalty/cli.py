@@ -183,6 +183,8 @@ def import_(
 
     A CSV file's cells may be separated by commas, semicolons or tabs (whichever its header row uses), and its amounts may have a decimal comma (12,50), as European spreadsheets save them.
 
+    Every `export` of members, memberships, products, codes and sales imports again: a sales export's list amount, total and discounts (with their reasons) are kept as they were.
+
     With --format online-retail, `import sales` reads the UCI Online Retail file's invoices, and `import products` gives each product it sells the unit price of its latest sale, so the till can sell it.
 
     Example: pos-loyalty import sales ../shared/data/online-retail/OnlineRetail.csv --format online-retail
