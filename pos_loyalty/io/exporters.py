@@ -72,12 +72,12 @@ def code_rows(db: Database, program: Program, as_of: datetime, personal: bool = 
 
 def sale_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
     """One row per sale line, with what was listed, discounted and paid: the sales import's layout
-    with ``list_amount``, ``discount``, ``total`` and each discount with its reason beside the unit
-    price, which it takes back."""
+    with ``list_amount``, ``discount``, ``total``, each discount with its reason, the units given
+    free and a return line's line of its sale beside the unit price, which it takes back."""
     for row in db.execute(
         f"""
         SELECT s.sale_id, s.ts, s.member_id, l.product_id, l.qty, l.unit_price, l.list_amount,
-               l.list_amount - l.total, l.total, {LINE_DISCOUNTS_SQL},
+               l.list_amount - l.total, l.total, {LINE_DISCOUNTS_SQL}, l.free_units, l.original_line_no,
                s.kind, s.original_sale_id, s.discount_code, s.source
           FROM sales s JOIN sale_lines l ON l.sale_id = s.sale_id
          WHERE s.ts <= ?
@@ -85,7 +85,8 @@ def sale_rows(db: Database, program: Program, as_of: datetime, personal: bool = 
         """,
         [ts_text(as_of)],
     ):
-        (sale_id, ts, member, product, qty, unit, listed, discount, total, discounts, kind, original, code, source) = row
+        (sale_id, ts, member, product, qty, unit, listed, discount, total, discounts, free, line_no, kind, original,
+         code, source) = row
         yield {
             "sale_id": sale_id,
             "ts": ts,
@@ -97,8 +98,10 @@ def sale_rows(db: Database, program: Program, as_of: datetime, personal: bool = 
             "discount": money(program, discount),
             "total": money(program, total),
             "discounts": discounts and _discounts_text(program, discounts),
+            "free_units": free,
             "kind": kind,
             "original_sale_id": original,
+            "original_line_no": line_no,
             "discount_code": code,
             "source": source,
         }
@@ -197,7 +200,7 @@ _HEADERS = {
     "codes": ("code", "percent"),
     "sales": (
         "sale_id", "ts", "member_id", "product_id", "qty", "unit_price", "list_amount", "discount", "total",
-        "discounts", "kind", "original_sale_id", "discount_code", "source",
+        "discounts", "free_units", "kind", "original_sale_id", "original_line_no", "discount_code", "source",
     ),
     "status": (
         "member_id", "name", "active", "tier", "tier_rank", "tier_basis", "next_tier", "to_next", "promotions",

@@ -18,6 +18,7 @@ from ..engine.money import AmountError, format_amount, parse_amount, parse_numbe
 from ..ledger.contacts import ContactError, email_address, phone_number
 from ..ledger.imports import (
     CodeRecord,
+    ExportedLine,
     ImportCounts,
     ImportedSale,
     MemberRecord,
@@ -46,11 +47,13 @@ class Layout:
     required: frozenset[str]
 
 
-EXPORTED_SALE_COLUMNS = ("list_amount", "discount", "total", "discounts", "source")
-"""What ``export sales`` writes beside the import layout, so its file imports again: the line's
-list amount, its discount, what was paid (``total``, as ``line_amount``) and each discount with
-its reason (:func:`discounts_cell`); ``source`` is where the exporting ledger had the sale from,
-and an import records its own."""
+EXPORTED_SALE_COLUMNS = (
+    "list_amount", "discount", "total", "discounts", "free_units", "original_line_no", "source",
+)
+"""What ``export sales`` writes beside the import layout, so its file imports again as it was: the
+line's list amount, its discount, what was paid (``total``, as ``line_amount``), each discount with
+its reason (:func:`discounts_cell`), the units given free and, on a return, the line of the sale it
+gives back; ``source`` is where the exporting ledger had the sale from, and an import records its own."""
 
 LAYOUTS = {
     "members": Layout(
@@ -211,8 +214,9 @@ def code_record(f: Fields) -> CodeRecord:
 
 SaleLine = tuple[tuple, tuple]
 """One sales-file row as ``((sale_id, ts, member_id, kind, original_sale_id, discount_code),
-(product_id, qty, unit_price, paid, listed, discounts))``: what it says of its sale, and its item
-(the last two None unless the file is in ``export sales``' layout)."""
+(product_id, qty, unit_price, line_amount, exported))``: what it says of its sale, and its item
+(``exported`` an :class:`~..ledger.imports.ExportedLine` where the file is in ``export sales``'
+layout, else None)."""
 SHARED_FIELDS = ("ts", "member_id", "kind", "original_sale_id", "discount_code")
 """What every line of one sale must agree on (after the sale id, in a :data:`SaleLine`'s head)."""
 
@@ -225,8 +229,8 @@ SALE_CELLS = (
 _OWN_CELLS = len(SALE_CELLS) - len(EXPORTED_SALE_COLUMNS)
 """How many of :data:`SALE_CELLS` every sales file may have; the export's follow, and are left off
 a CSV row's cells where the file has none of them (:func:`sale_line` reads the rest)."""
-_EXPORTED_AMOUNTS = slice(_OWN_CELLS, _OWN_CELLS + 4)
-"""The cells of ``list_amount``, ``discount``, ``total`` and ``discounts`` (not ``source``)."""
+_EXPORTED_READ = slice(_OWN_CELLS, len(SALE_CELLS) - 1)
+"""The cells of the export's columns an import reads (all but ``source``, the last)."""
 
 
 _LINE_KINDS = {"sale": "sale", "return": "return"}
@@ -272,7 +276,7 @@ def sale_line(cells: tuple, decimals: int) -> SaleLine:
     product_id = intern(product_id)
     return (
         (sale_id, ts, member_id, kind, original, code.upper() if code else None),
-        (product_id, qty, unit_price, line_amount, None, None),
+        (product_id, qty, unit_price, line_amount, None),
     )
 
 
@@ -283,16 +287,23 @@ def exported_sale_line(cells: tuple, decimals: int) -> SaleLine:
     the unit price times the quantity, else ``total`` plus ``discount``) and the discounts that
     make up the difference. Where the file gives them all they must agree."""
     head, item = sale_line(cells[:_OWN_CELLS], decimals)
-    exported = [value and value.strip() or None for value in cells[_EXPORTED_AMOUNTS]]
+    exported = [value and value.strip() or None for value in cells[_EXPORTED_READ]]
     if not any(exported):
         return head, item
-    listed_text, discount_text, total_text, discounts_text = exported + [None] * (4 - len(exported))
-    product_id, qty, unit_price, line_amount, _, _ = item
+    exported += [None] * (_EXPORTED_READ.stop - _OWN_CELLS - len(exported))  # columns left off the end
+    listed_text, discount_text, total_text, discounts_text, free_text, line_text = exported
+    product_id, qty, unit_price, line_amount, _ = item
     kind, code = head[3], head[5]
     listed = amount_cell("list_amount", listed_text, decimals)
     discount = amount_cell("discount", discount_text, decimals)
     total = amount_cell("total", total_text, decimals)
     discounts = discounts_cell(discounts_text, decimals)
+    free = count_cell("free_units", free_text, 0)
+    if not 0 <= free <= qty:
+        raise RowError("free_units", f"must be from 0 to the quantity ({qty}), not {free}")
+    original_line = count_cell("original_line_no", line_text, 0) or None
+    if line_text is not None and (head[4] is None or original_line is None):
+        raise RowError("original_line_no", "names a line of the original sale: only a return with an original_sale_id has one")
     if total is not None and line_amount is not None:
         raise RowError("total", "give line_amount or total, not both (each is what was paid)")
     paid = line_amount if total is None else total
@@ -314,7 +325,7 @@ def exported_sale_line(cells: tuple, decimals: int) -> SaleLine:
         if added != listed - paid:
             raise RowError("discounts", f"add up to {format_amount(added, decimals)}, not the list amount less the total "
                                         f"({format_amount(listed - paid, decimals)})")
-    return head, (product_id, qty, unit_price, paid, listed, discounts)
+    return head, (product_id, qty, unit_price, paid, ExportedLine(listed, discounts, free, original_line))
 
 
 _REASON = re.compile(r"[a-z][a-z_]*")

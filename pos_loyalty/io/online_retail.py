@@ -197,7 +197,7 @@ def invoice_events(path: Path, keep_cells: bool, progress: Progress | None = Non
                 products[line.product] = line.product
                 new_products.append((line.product, line.description))
         sale = (invoice, head.ts, head.member, "return" if head.is_return else "sale", None, None,
-                [(products[line.product], line.qty, None, line.amount, None, None) for line in lines])
+                [(products[line.product], line.qty, None, line.amount, None) for line in lines])
         yield ("invoice", sale, [line.row for line in lines], new_products, cells)
 
     for number, values in _rows(path, progress):

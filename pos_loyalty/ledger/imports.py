@@ -71,15 +71,27 @@ class CodeRecord:
     percent: Fraction
 
 
+class ExportedLine(NamedTuple):
+    """What ``export sales`` says of a line beyond the import layout, so it comes back as it was."""
+
+    list_amount: int
+    discounts: tuple[tuple[str, int, str | None], ...] | None
+    """(reason, amount, detail) of each discount, adding up to the list amount less the amount
+    paid; None where the file does not say (the difference is then one unexplained discount)."""
+    free_units: int
+    original_line_no: int | None
+    """The line of the original sale a return line gives back (the till's choice: its paid units
+    before its free ones), or None to take the sale's lines in order."""
+
+
 class ImportedSale(NamedTuple):
     """One imported sale or return: what its lines share, once, and the lines themselves.
 
     ``ts`` is already the ledger's text (:func:`~.timestamps.ts_text`): files are parsed apart
     from the ledger, often in another process, and text is what the ledger stores and compares.
-    Each item is ``(product_id, qty, unit_price, line_amount, list_amount, discounts)``; a price
-    left out is None, a list amount left out is the line's as priced (no discount), and
-    ``discounts``, where a file gave them, are (reason, amount, detail) adding up to the list
-    amount less the line amount.
+    Each item is ``(product_id, qty, unit_price, line_amount, exported)``; a price left out is
+    None, and ``exported`` is an :class:`ExportedLine` where the file is in ``export sales``'
+    layout (its ``line_amount`` is then what was paid, after every discount), else None.
     """
 
     sale_id: str
@@ -88,7 +100,7 @@ class ImportedSale(NamedTuple):
     kind: str
     original_sale_id: str | None
     discount_code: str | None
-    items: list[tuple[str, int, int | None, int | None, int | None, tuple | None]]
+    items: list[tuple[str, int, int | None, int | None, ExportedLine | None]]
 
 
 @dataclass
@@ -248,6 +260,9 @@ class Saver:
         self._discounts: list = []
         self._redemptions: list = []
         self._pending_ids: set[str] = set()
+        self._pending_returned: set[str] = set()
+        self._memberships_read: Counter = Counter()
+        """The sales that buffered returns give back to: another return of one reads it after a flush."""
         self._ids: dict[str, bool] | None = None
         """Sale id -> written by this import (else recorded before it), while few enough to hold."""
         self._ids_checked = False
@@ -303,7 +318,11 @@ class Saver:
         history = self.db.execute(
             "SELECT ts, status FROM memberships WHERE member_id = ? ORDER BY ts, id", [rec.member_id]
         ).fetchall()
-        if (ts_text(rec.ts), rec.status) in history:
+        # A file may hold one change twice at one instant (resigned and back in the same second):
+        # a row is new when the file has given it more often than the ledger holds it.
+        change = (ts_text(rec.ts), rec.status)
+        self._memberships_read[(rec.member_id, *change)] += 1
+        if history.count(change) >= self._memberships_read[(rec.member_id, *change)]:
             self.counts.unchanged += 1
             return
         if history and history[-1][0] > ts_text(rec.ts):
@@ -427,6 +446,7 @@ class Saver:
                 lines, discounts, code = self._sale_lines(sale, priced)
             else:
                 lines, discounts, code = self._return_lines(sale, priced)
+                self._pending_returned.add(original_sale_id)
             subtotal = sum(map(_listed, lines))
             total = sum(map(_paid, lines))
             self._lines += chain.from_iterable(lines)
@@ -486,6 +506,7 @@ class Saver:
         for buffer in (self._sales, self._lines, self._discounts, self._redemptions):
             buffer.clear()
         self._pending_ids.clear()
+        self._pending_returned.clear()
         self._pending_codes.clear()
 
     def _defer_indexes(self) -> dict[str, str]:
@@ -580,30 +601,29 @@ class Saver:
         ):
             raise RowError("sale_id", f"sale {sale.sale_id} already exists with other contents")
 
-    def _priced(self, sale: ImportedSale) -> list[tuple[str, int, int | None, int | None, int | None, tuple | None]]:
-        """Each item as (product, qty, unit price, amount, list amount, discounts): the amount given,
-        or unit price x qty, or the catalogue's; a list amount and discounts only where the file gave
-        them (``export sales``' layout, whose amount is then what was paid, after every discount)."""
+    def _priced(self, sale: ImportedSale) -> list[tuple[str, int, int | None, int | None, ExportedLine | None]]:
+        """Each item as (product, qty, unit price, amount, exported): the amount given, or unit
+        price x qty, or the catalogue's; what an export says of the line, where the file is one."""
         known = self._known_products()
         refunded_as_paid = sale.kind == "return" and sale.original_sale_id is not None
         priced = []
-        for product_id, qty, unit_price, line_amount, listed, discounts in sale.items:
+        for product_id, qty, unit_price, line_amount, exported in sale.items:
             if product_id not in known:
                 raise RowError("product_id", f"unknown product {product_id!r}")
-            if listed is not None:
-                unit = unit_price if unit_price is not None else share(listed, 1, qty)
-                priced.append((product_id, qty, unit, line_amount, listed, discounts))
+            if exported is not None:
+                unit = unit_price if unit_price is not None else share(exported.list_amount, 1, qty)
+                priced.append((product_id, qty, unit, line_amount, exported))
             elif line_amount is not None:
-                priced.append((product_id, qty, share(line_amount, 1, qty), line_amount, None, None))
+                priced.append((product_id, qty, share(line_amount, 1, qty), line_amount, None))
             elif unit_price is not None:
-                priced.append((product_id, qty, unit_price, unit_price * qty, None, None))
+                priced.append((product_id, qty, unit_price, unit_price * qty, None))
             elif refunded_as_paid:
-                priced.append((product_id, qty, None, None, None, None))  # refunded at what was paid, below
+                priced.append((product_id, qty, None, None, None))  # refunded at what was paid, below
             else:
                 price = self._price_at(product_id, sale.ts)
                 if price is None:
                     raise RowError("unit_price", f"{product_id} has no catalogue price at {sale.ts}")
-                priced.append((product_id, qty, price, price * qty, None, None))
+                priced.append((product_id, qty, price, price * qty, None))
         return priced
 
     @staticmethod
@@ -620,13 +640,15 @@ class Saver:
         reasons; :meth:`_line` inlined: most lines come this way)."""
         sale_id, ts, member_id, kind = sale.sale_id, sale.ts, sale.member_id, sale.kind
         values, subtotal, total, cuts = [], 0, 0, []
-        for line_no, (product_id, qty, unit, amount, listed, discounts) in enumerate(self._priced(sale), start=1):
-            if listed is None:
-                listed = amount
-            elif listed != amount and kind == "sale":
-                for seq, (reason, cut, detail) in enumerate(discounts or ((IMPORTED_DISCOUNT, listed - amount, None),), 1):
-                    cuts += (sale_id, line_no, seq, reason, cut, detail)
-            values += (sale_id, line_no, member_id, ts, kind, product_id, qty, unit, listed, 0, amount, None)
+        for line_no, (product_id, qty, unit, amount, exported) in enumerate(self._priced(sale), start=1):
+            listed, free = amount, 0
+            if exported is not None:
+                listed, free = exported.list_amount, exported.free_units
+                if listed != amount and kind == "sale":
+                    given = exported.discounts or ((IMPORTED_DISCOUNT, listed - amount, None),)
+                    for seq, (reason, cut, detail) in enumerate(given, start=1):
+                        cuts += (sale_id, line_no, seq, reason, cut, detail)
+            values += (sale_id, line_no, member_id, ts, kind, product_id, qty, unit, listed, free, amount, None)
             subtotal += listed
             total += amount
         if cuts:  # once every line is priced: a refused sale leaves no trace
@@ -646,15 +668,16 @@ class Saver:
             raise RowError("discount_code", f"discount code {code} was already used by sale {used}")
         percent = parse_number(row[0])
         lines, discounts = [], []
-        for line_no, (product_id, qty, unit, amount, listed, given) in enumerate(priced, start=1):
-            if given is not None:  # the file says what each discount was, the code's among them
-                discounts += [(line_no, seq, *discount) for seq, discount in enumerate(given, start=1)]
-                lines.append(self._line(sale, line_no, product_id, qty, unit, listed, amount))
+        for line_no, (product_id, qty, unit, amount, exported) in enumerate(priced, start=1):
+            if exported is not None and exported.discounts is not None:  # each discount, the code's among them
+                discounts += [(line_no, seq, *discount) for seq, discount in enumerate(exported.discounts, start=1)]
+                lines.append(self._line(sale, line_no, product_id, qty, unit, exported.list_amount, amount,
+                                        free=exported.free_units))
                 continue
-            if listed is None:  # the code's discount comes off the amount the file gave
+            if exported is None:  # the code's discount comes off the amount the file gave
                 listed, paid = amount, amount - percent_of(amount, percent)
             else:  # the file gave what was paid after every discount, the code's among them
-                paid = amount
+                listed, paid = exported.list_amount, amount
             cut = percent_of(listed, percent)
             if paid > listed - cut:
                 raise RowError("total", f"{product_id} was paid more than its list amount less the code's {format_number(percent)}%")
@@ -670,8 +693,8 @@ class Saver:
         above what was paid. (A return with no original sale is paid as priced, in :meth:`sale`.)"""
         if sale.discount_code is not None:
             raise RowError("discount_code", "a return does not redeem a discount code")
-        if sale.original_sale_id in self._pending_ids:
-            self.flush()
+        if sale.original_sale_id in self._pending_ids or sale.original_sale_id in self._pending_returned:
+            self.flush()  # the sale, and what was returned of it, as this file has it so far
         original = load_sale(self.db, sale.original_sale_id)
         if original is None or original.kind != "sale":
             raise RowError("original_sale_id", f"unknown sale {sale.original_sale_id!r}")
@@ -681,9 +704,17 @@ class Saver:
             raise RowError("ts", f"a return cannot be dated before its sale ({ts_text(original.ts)})")
         left = {sold.line_no: sold.returnable for sold in original.lines}
         rows = []
-        for product_id, qty, _unit, amount, *_ in priced:
+        lines = {sold.line_no: sold for sold in original.lines}
+        for product_id, qty, _unit, amount, exported in priced:
             need = qty
-            for sold in original.lines:
+            taking = original.lines
+            if exported is not None and exported.original_line_no is not None:  # the line the till gave back
+                named = lines.get(exported.original_line_no)
+                if named is None or named.product_id != product_id:
+                    raise RowError("original_line_no", f"sale {original.sale_id} has no line {exported.original_line_no} "
+                                                       f"of {product_id}")
+                taking = [named]
+            for sold in taking:
                 if sold.product_id != product_id or need == 0:
                     continue
                 take = min(need, left[sold.line_no])
