@@ -298,10 +298,10 @@ def exported_sale_line(cells: tuple, decimals: int) -> SaleLine:
     discount = amount_cell("discount", discount_text, decimals)
     total = amount_cell("total", total_text, decimals)
     discounts = discounts_cell(discounts_text, decimals)
-    free = count_cell("free_units", free_text, 0)
+    free = count_cell("free_units", free_text, 0) if free_text else 0
     if not 0 <= free <= qty:
         raise RowError("free_units", f"must be from 0 to the quantity ({qty}), not {free}")
-    original_line = count_cell("original_line_no", line_text, 0) or None
+    original_line = (count_cell("original_line_no", line_text, 0) or None) if line_text else None
     if line_text is not None and (head[4] is None or original_line is None):
         raise RowError("original_line_no", "names a line of the original sale: only a return with an original_sale_id has one")
     if total is not None and line_amount is not None:
@@ -325,6 +325,8 @@ def exported_sale_line(cells: tuple, decimals: int) -> SaleLine:
         if added != listed - paid:
             raise RowError("discounts", f"add up to {format_amount(added, decimals)}, not the list amount less the total "
                                         f"({format_amount(listed - paid, decimals)})")
+    if paid == listed and not free and original_line is None and unit_price is not None and unit_price * qty == paid:
+        return head, (product_id, qty, unit_price, None, None)  # as a plain line says it (most lines: no discount)
     return head, (product_id, qty, unit_price, paid, ExportedLine(listed, discounts, free, original_line))
 
 

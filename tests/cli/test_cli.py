@@ -323,6 +323,26 @@ def test_a_ledgers_exports_import_into_a_new_ledger_with_the_same_statuses_and_s
     assert "wrote 0" in cli(new, "import", "sales", str(tmp_path / "sales.csv")).stdout
 
 
+@pytest.mark.parametrize(
+    ("rows", "says"),
+    [
+        (["X1,2026-03-03T10:00:00,kris,coffee,2,3.05,6.10,6.10,3,,"], "row 2: free_units: must be from 0 to the quantity (2), not 3"),
+        (["X1,2026-03-03T10:00:00,kris,coffee,2,3.05,6.10,6.10,,,1"],
+         "row 2: original_line_no: names a line of the original sale: only a return with an original_sale_id has one"),
+        (["X1,2026-03-03T10:00:00,kris,coffee,2,3.05,6.10,6.10,,,", "X1-R1,2026-03-03T11:00:00,kris,coffee,1,3.05,3.05,3.05,,X1,2"],
+         "row 3: original_line_no: sale X1 has no line 2 of coffee"),
+    ],
+    ids=["more free than bought", "a line on a sale", "a line the sale lacks"],
+)
+def test_an_exported_lines_free_units_and_original_line_are_checked(shop, tmp_path, rows, says):
+    path = tmp_path / "sales.csv"
+    header = "sale_id,ts,member_id,product_id,qty,unit_price,list_amount,total,free_units,original_sale_id,original_line_no"
+    kinds = ["sale" if "-R" not in row else "return" for row in rows]
+    path.write_text("\n".join([header + ",kind", *(f"{row},{kind}" for row, kind in zip(rows, kinds))]) + "\n", encoding="utf-8")
+    refused = cli(shop, "import", "sales", str(path), ok=False)
+    assert refused.exit_code == 1 and refused.stderr.strip() == f"pos-loyalty: {path}: {says}"
+
+
 def test_an_export_of_nothing_imports_as_nothing(shop, tmp_path):
     """A ledger with no codes exports a header alone; importing it elsewhere succeeds and writes nothing."""
     path = tmp_path / "codes.csv"
