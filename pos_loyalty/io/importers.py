@@ -292,8 +292,8 @@ def exported_sale_line(cells: tuple, decimals: int) -> SaleLine:
         return head, item
     exported += [None] * (_EXPORTED_READ.stop - _OWN_CELLS - len(exported))  # columns left off the end
     listed_text, discount_text, total_text, discounts_text, free_text, line_text = exported
+    _, _, _, kind, original, code = head
     product_id, qty, unit_price, line_amount, _ = item
-    kind, code = head[3], head[5]
     listed = amount_cell("list_amount", listed_text, decimals)
     discount = amount_cell("discount", discount_text, decimals)
     total = amount_cell("total", total_text, decimals)
@@ -302,7 +302,7 @@ def exported_sale_line(cells: tuple, decimals: int) -> SaleLine:
     if not 0 <= free <= qty:
         raise RowError("free_units", f"must be from 0 to the quantity ({qty}), not {free}")
     original_line = (count_cell("original_line_no", line_text, 0) or None) if line_text else None
-    if line_text is not None and (head[4] is None or original_line is None):
+    if line_text is not None and (original is None or original_line is None):
         raise RowError("original_line_no", "names a line of the original sale: only a return with an original_sale_id has one")
     if total is not None and line_amount is not None:
         raise RowError("total", "give line_amount or total, not both (each is what was paid)")

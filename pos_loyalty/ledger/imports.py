@@ -123,8 +123,8 @@ LINE_COLUMNS = (
 )
 DISCOUNT_COLUMNS = ("sale_id", "line_no", "seq", "reason", "amount", "detail")
 IMPORTED_DISCOUNT = "imported"
-"""The reason of a discount an imported line carries below its list amount beyond a code's: the
-file says how much, not why (``export sales`` writes the amount)."""
+"""The reason of a discount an imported line carries below its list amount beyond a code's, where
+the file says how much and not why (its ``discounts`` column is blank or missing)."""
 _listed = itemgetter(LINE_COLUMNS.index("list_amount"))
 _paid = itemgetter(LINE_COLUMNS.index("total"))
 
@@ -261,8 +261,9 @@ class Saver:
         self._redemptions: list = []
         self._pending_ids: set[str] = set()
         self._pending_returned: set[str] = set()
-        self._memberships_read: Counter = Counter()
         """The sales that buffered returns give back to: another return of one reads it after a flush."""
+        self._memberships_read: Counter = Counter()
+        """How often this file has given each (member, time, status)."""
         self._ids: dict[str, bool] | None = None
         """Sale id -> written by this import (else recorded before it), while few enough to hold."""
         self._ids_checked = False
@@ -685,7 +686,8 @@ class Saver:
                 discounts.append((line_no, 1, "code", cut, f"{code} {format_number(percent)}%"))
             if listed - cut > paid:  # the rest of what the file says this line was discounted
                 discounts.append((line_no, 2 if cut else 1, IMPORTED_DISCOUNT, listed - cut - paid, None))
-            lines.append(self._line(sale, line_no, product_id, qty, unit, listed, paid))
+            lines.append(self._line(sale, line_no, product_id, qty, unit, listed, paid,
+                                    free=exported.free_units if exported is not None else 0))
         return lines, discounts, code
 
     def _return_lines(self, sale: ImportedSale, priced):
