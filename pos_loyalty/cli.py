@@ -224,12 +224,14 @@ def import_(
             )
             return
         counts = import_file(db, program, kind, file, fmt, skip_invalid=skip_invalid, rejects=rejects, progress=progress)
-    refused_note = ""
+    notes = ""
     if counts.rejected:
         from .io.importers import default_rejects
 
-        refused_note = f", refused {counts.rejected} (see {rejects or default_rejects(file)})"
-    typer.echo(f"{file}: read {counts.read} rows, wrote {counts.written}, {counts.unchanged} already in the ledger{refused_note}")
+        notes = f", refused {counts.rejected} (see {rejects or default_rejects(file)})"
+    if counts.unpriced:
+        notes += f"; {counts.unpriced} products without a price (history names them; the till cannot sell them)"
+    typer.echo(f"{file}: read {counts.read} rows, wrote {counts.written}, {counts.unchanged} already in the ledger{notes}")
 
 
 @contextmanager

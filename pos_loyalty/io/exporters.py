@@ -44,11 +44,12 @@ def membership_rows(db: Database, program: Program, as_of: datetime, personal: b
 
 
 def product_rows(db: Database, program: Program, as_of: datetime, personal: bool = False) -> Iterator[dict]:
-    """Every price a product has had, in the import layout (so the file re-imports as it was)."""
+    """Every price a product has had, in the import layout (so the file re-imports as it was); a
+    product with no catalogue price (one only imported history names) once, its price blank."""
     for product_id, name, category, price, valid_from in db.execute(
         """
         SELECT p.product_id, p.name, p.category, r.price, r.valid_from
-          FROM products p JOIN prices r ON r.product_id = p.product_id
+          FROM products p LEFT JOIN prices r ON r.product_id = p.product_id
          ORDER BY p.product_id, r.valid_from
         """
     ):
@@ -56,7 +57,7 @@ def product_rows(db: Database, program: Program, as_of: datetime, personal: bool
             "product_id": product_id,
             "name": name,
             "category": category,
-            "price": money(program, price),
+            "price": None if price is None else money(program, price),
             "valid_from": valid_from,
         }
 

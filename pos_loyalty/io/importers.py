@@ -190,12 +190,18 @@ def member_record(f: Fields) -> MemberRecord:
 
 
 def product_record(f: Fields) -> ProductRecord:
+    """A product and one of its prices; a blank price is a product with none (history names it, as
+    the Online Retail file's products, and the till cannot sell it)."""
+    price = f.amount("price")
+    valid_from = f.moment("valid_from")
+    if price is None and valid_from is not None:
+        raise RowError("price", "is empty (a valid_from needs a price)")
     return ProductRecord(
         product_id=f.text("product_id", True),
         name=f.text("name") or f.text("product_id", True),
         category=f.text("category"),
-        price=f.amount("price", True),
-        valid_from=f.moment("valid_from"),
+        price=price,
+        valid_from=valid_from,
     )
 
 

@@ -54,7 +54,8 @@ class ProductRecord:
     product_id: str
     name: str
     category: str | None
-    price: int
+    price: int | None
+    """None for a product with no catalogue price."""
     valid_from: datetime | None
 
 
@@ -111,6 +112,8 @@ class ImportCounts:
     written: int = 0
     unchanged: int = 0
     rejected: int = 0
+    unpriced: int = 0
+    """Products the file gave no price (the till cannot sell them)."""
 
 
 SALE_COLUMNS = (
@@ -353,6 +356,13 @@ class Saver:
         elif (row[0], row[1] or None) != (rec.name, rec.category):
             self.db.conn.execute("UPDATE products SET name = ?, category = ? WHERE product_id = ?",
                                  (rec.name, rec.category, rec.product_id))
+        if rec.price is None:  # a product with no catalogue price: its name and category only
+            self.counts.unpriced += 1
+            if row is None:
+                self.counts.written += 1
+            else:
+                self.counts.unchanged += 1
+            return
         self._prices.pop(rec.product_id, None)
         price = self.db.execute(
             "SELECT price FROM prices WHERE product_id = ? AND valid_from = ?", [rec.product_id, valid_from]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from datetime import datetime
@@ -342,6 +343,24 @@ def test_an_exported_lines_free_units_and_original_line_are_checked(shop, tmp_pa
     path.write_text("\n".join([header + ",kind", *(f"{row},{kind}" for row, kind in zip(rows, kinds))]) + "\n", encoding="utf-8")
     refused = cli(shop, "import", "sales", str(path), ok=False)
     assert refused.exit_code == 1 and refused.stderr.strip() == f"pos-loyalty: {path}: {says}"
+
+
+def test_a_product_without_a_price_exports_and_imports_as_one(shop, tmp_path):
+    """Imported history may name products the catalogue has no price for (the Online Retail file's):
+    they export with a blank price and import as such, said so; a valid_from needs a price."""
+    path = tmp_path / "products.csv"
+    path.write_text("product_id,name,category,price,valid_from\nmug,Mug,gifts,,\n", encoding="utf-8")
+    said = cli(shop, "import", "products", str(path)).stdout.strip()
+    assert said == f"{path}: read 1 rows, wrote 1, 0 already in the ledger; 1 products without a price " \
+                   "(history names them; the till cannot sell them)"
+    exported = list(csv.DictReader(io.StringIO(cli(shop, "export", "products").stdout)))
+    assert [row for row in exported if row["product_id"] == "mug"] == [
+        {"product_id": "mug", "name": "Mug", "category": "gifts", "price": "", "valid_from": ""}
+    ]
+    assert "wrote 0, 1 already in the ledger" in cli(shop, "import", "products", str(path)).stdout
+    path.write_text("product_id,name,price,valid_from\nmug,Mug,,2026-03-01\n", encoding="utf-8")
+    refused = cli(shop, "import", "products", str(path), ok=False)
+    assert refused.stderr.strip() == f"pos-loyalty: {path}: row 2: price: is empty (a valid_from needs a price)"
 
 
 def test_an_export_of_nothing_imports_as_nothing(shop, tmp_path):
