@@ -72,6 +72,8 @@ def ts_text_of(text: str) -> str:
 
 _LEDGER_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
 """What :func:`ts_text` writes: ``2026-03-02T09:05:00``."""
+LEDGER_FORM_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
+"""The same form as an SQL GLOB, for ``verify`` to find a stored time that is not in it."""
 
 
 def parse_day(text: str) -> date:
